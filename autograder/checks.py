@@ -1,0 +1,167 @@
+"""The checks library: comparisons that explain themselves, and statistical tests.
+
+Every function returns an :class:`~autograder.spec.Outcome` whose message says what was
+expected, what came, and where, in the style of pytest's assertion messages. Tolerances are
+arguments with stated defaults; statistical tests take their false-failure rate ``alpha``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.spec import Outcome
+from autograder.wire import TensorData, Unsupported
+
+# Relative and absolute tolerance for float64 results computed by a different but correct
+# formula: rounding differences are ~1e-15 relative, so 1e-7 leaves a wide margin while a
+# wrong formula (off by a factor, a sign, a term) is off by far more.
+RTOL = 1e-7
+ATOL = 1e-10
+
+
+def describe_type(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"np.ndarray of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, TensorData):
+        return f"torch.Tensor of shape {tuple(value.array.shape)} and dtype torch.{value.dtype}"
+    if isinstance(value, Unsupported):
+        return value.type_name
+    if isinstance(value, np.generic):
+        return f"NumPy scalar {type(value).__name__}"
+    return type(value).__name__
+
+
+def summarise(array: np.ndarray, limit: int = 6) -> str:
+    """A short, readable rendering of an array: the whole of a small one, stats of a big one."""
+    array = np.asarray(array)
+    if array.size <= limit:
+        return np.array2string(array, precision=5, separator=", ", suppress_small=False)
+    flat = array.reshape(-1)
+    head = ", ".join(f"{v:.5g}" for v in flat[:3])
+    if np.issubdtype(array.dtype, np.number) and np.all(np.isfinite(flat)):
+        return f"[{head}, ...] (shape {array.shape}, min {flat.min():.4g}, max {flat.max():.4g})"
+    return f"[{head}, ...] (shape {array.shape})"
+
+
+def compare_arrays(got, expected: np.ndarray, *, rtol: float = RTOL, atol: float = ATOL,
+                   dtype: str | None = "float64", kind: str = "ndarray") -> Outcome:
+    """Check type, shape, dtype, finiteness and values, in that order; say which failed.
+
+    ``got`` may be an ndarray or (``kind="tensor"``) a :class:`TensorData`; ``expected`` is an
+    ndarray. Values must satisfy ``|got - expected| <= atol + rtol * |expected|`` everywhere.
+    """
+    if kind == "tensor":
+        if not isinstance(got, TensorData):
+            return Outcome(False, f"expected a torch.Tensor, got {describe_type(got)}")
+        if dtype is not None and got.dtype != dtype:
+            return Outcome(False, f"expected dtype torch.{dtype} (the dtype of the input), got torch.{got.dtype}")
+        got_array = got.array
+    else:
+        if not isinstance(got, np.ndarray):
+            return Outcome(False, f"expected an np.ndarray, got {describe_type(got)}")
+        if dtype is not None and got.dtype != np.dtype(dtype):
+            return Outcome(False, f"expected dtype {dtype}, got {got.dtype}")
+        got_array = got
+    expected = np.asarray(expected)
+    if got_array.shape != expected.shape:
+        return Outcome(False, f"expected shape {expected.shape}, got shape {got_array.shape}")
+    if not np.issubdtype(got_array.dtype, np.number) and got_array.dtype != bool:
+        return Outcome(False, f"expected numbers, got an array of dtype {got_array.dtype}")
+    got_f = got_array.astype(np.float64) if got_array.dtype.kind != "c" else got_array
+    exp_f = expected.astype(np.float64) if expected.dtype.kind != "c" else expected
+    bad = ~np.isfinite(got_f) & np.isfinite(exp_f)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        return Outcome(False, f"got {got_f[index]} at index {list(index)} where {exp_f[index]:.6g} was "
+                              f"expected ({int(bad.sum())} non-finite entries)")
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(got_f - exp_f)
+        allowed = atol + rtol * np.abs(exp_f)
+        wrong = ~(err <= allowed) & ~(np.isnan(got_f) & np.isnan(exp_f))
+    if wrong.any():
+        worst = np.unravel_index(np.argmax(np.where(wrong, err - allowed, -np.inf)), err.shape) if err.ndim else ()
+        at = f" at index {[int(i) for i in worst]}" if err.ndim else ""
+        return Outcome(
+            False,
+            f"values differ{at}: expected {exp_f[worst]:.6g}, got {got_f[worst]:.6g} "
+            f"({int(wrong.sum())} of {wrong.size} entries outside rtol={rtol:g}, atol={atol:g}); "
+            f"expected {summarise(exp_f)}, got {summarise(got_f)}",
+        )
+    return Outcome(True)
+
+
+def compare_values(got, expected, **kwargs) -> Outcome:
+    """compare_arrays for ndarray or tensor results, chosen by the expected value's type."""
+    if isinstance(expected, TensorData):
+        return compare_arrays(got, expected.array, kind="tensor", dtype=kwargs.pop("dtype", expected.dtype), **kwargs)
+    return compare_arrays(got, expected, **kwargs)
+
+
+# --- statistical tests ------------------------------------------------------------------
+# Each is an exact or asymptotic level-alpha test: a correct implementation fails it with
+# probability (about) alpha. Graders use fixed seeds, so a verdict is the same every run.
+
+def mean_test(samples: np.ndarray, mean: np.ndarray, cov: np.ndarray, alpha: float) -> Outcome:
+    """Is the sample mean of ``samples (N, d)`` consistent with the true ``mean (d,)``?
+
+    With the true covariance known, ``N (m - mean)^T cov^{-1} (m - mean)`` is asymptotically
+    chi-square with d degrees of freedom (central limit theorem); reject when its p-value < alpha.
+    """
+    from scipy import stats
+
+    samples = np.asarray(samples, dtype=np.float64)
+    if samples.ndim == 1:
+        samples = samples[:, None]
+    mean = np.atleast_1d(np.asarray(mean, dtype=np.float64))
+    cov = np.atleast_2d(np.asarray(cov, dtype=np.float64))
+    n, d = samples.shape
+    diff = samples.mean(axis=0) - mean
+    stat = float(n * diff @ np.linalg.solve(cov, diff))
+    p_value = float(stats.chi2.sf(stat, d))
+    if p_value < alpha:
+        return Outcome(False, f"sample mean {summarise(samples.mean(axis=0))} is too far from the true mean "
+                              f"{summarise(mean)} for N={n} (p = {p_value:.2g} < alpha = {alpha:g}; a correct "
+                              f"implementation fails this test with probability {alpha:g})")
+    return Outcome(True, f"p = {p_value:.3g}")
+
+
+def frequency_test(counts: np.ndarray, probs: np.ndarray, alpha: float) -> Outcome:
+    """Pearson chi-square goodness of fit of category ``counts`` to ``probs``.
+
+    Categories with expected count below 5 are pooled so the chi-square approximation holds.
+    A category with probability 0 that was observed fails outright.
+    """
+    from scipy import stats
+
+    counts = np.asarray(counts, dtype=np.float64).reshape(-1)
+    probs = np.asarray(probs, dtype=np.float64).reshape(-1)
+    impossible = (probs <= 0) & (counts > 0)
+    if impossible.any():
+        return Outcome(False, f"category {int(np.argmax(impossible))} has probability 0 but was drawn "
+                              f"{int(counts[impossible][0])} times")
+    n = counts.sum()
+    expected = n * probs
+    order = np.argsort(expected)
+    pooled_obs, pooled_exp, acc_o, acc_e = [], [], 0.0, 0.0
+    for i in order:
+        acc_o += counts[i]
+        acc_e += expected[i]
+        if acc_e >= 5:
+            pooled_obs.append(acc_o)
+            pooled_exp.append(acc_e)
+            acc_o = acc_e = 0.0
+    if acc_e > 0 and pooled_exp:
+        pooled_obs[-1] += acc_o
+        pooled_exp[-1] += acc_e
+    if len(pooled_exp) < 2:
+        return Outcome(True, "too few samples per category to test")
+    stat, p_value = stats.chisquare(pooled_obs, pooled_exp)
+    if p_value < alpha:
+        return Outcome(False, f"observed frequencies {summarise(counts / n)} do not match the probabilities "
+                              f"{summarise(probs)} (chi-square p = {p_value:.2g} < alpha = {alpha:g}; a correct "
+                              f"implementation fails this test with probability {alpha:g})")
+    return Outcome(True, f"p = {p_value:.3g}")
+
+
+def bonferroni(alpha: float, n_tests: int) -> float:
+    """Per-test level so that n_tests tests together falsely fail with probability <= alpha."""
+    return alpha / max(1, n_tests)

@@ -1,0 +1,101 @@
+"""Command line: ``python -m autograder grade PATH...`` and ``python -m autograder fill NB -o OUT``.
+
+Exit status (the contract): 0 when every graded exercise has full marks, 1 when any has
+less, 2 when an input cannot be graded at all. Bad input gets one line on stderr, never a
+traceback, and the graded notebooks are never written to.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_LOST_MARKS, EXIT_UNGRADABLE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def _notebooks(paths: list[str]) -> list[Path]:
+    """Expand folders into the notebooks below them (checkpoints excluded), sorted."""
+    found = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            inside = sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+            if not inside:
+                raise UsageError(f"{path}: the folder holds no .ipynb notebook")
+            found.extend(inside)
+        else:
+            found.append(path)  # missing or odd files are reported per file by the grader
+    return found
+
+
+def cmd_grade(args) -> int:
+    from autograder import report
+    from autograder.grading import grade_path
+
+    paths = _notebooks(args.paths)
+    results = [grade_path(p, timeout=args.timeout, memory_mb=args.memory_mb) for p in paths]
+    print(report.table(results))
+    if args.verbose:
+        text = report.details(results)
+        if text:
+            print("\n" + text)
+    for nb in results:
+        if nb.error:
+            print(f"error: {nb.error}", file=sys.stderr)
+    if args.gradescope:
+        report.write_gradescope(results, args.gradescope)
+    if args.junit:
+        report.write_junit(results, args.junit)
+    if any(nb.error for nb in results):
+        return EXIT_UNGRADABLE
+    if all(e.full_marks for nb in results for e in nb.exercises):
+        return EXIT_OK
+    return EXIT_LOST_MARKS
+
+
+def cmd_fill(args) -> int:
+    from autograder.fill import fill_file
+
+    written = fill_file(args.notebook, args.output)
+    print(f"wrote {written}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    grade = sub.add_parser("grade", help="grade notebooks (files, or folders of them)")
+    grade.add_argument("paths", nargs="+", metavar="PATH")
+    grade.add_argument("--gradescope", metavar="FILE", help="write a Gradescope results.json")
+    grade.add_argument("--junit", metavar="FILE", help="write JUnit XML")
+    grade.add_argument("-v", "--verbose", action="store_true", help="print every check of exercises that lost marks")
+    grade.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-clock limit per exercise")
+    grade.add_argument("--memory-mb", type=int, metavar="MB", help="memory limit per exercise process")
+    grade.set_defaults(run=cmd_grade)
+    fill = sub.add_parser("fill", help="write a copy of a chapter notebook with the reference solutions")
+    fill.add_argument("notebook")
+    fill.add_argument("-o", "--output", required=True, metavar="OUT")
+    fill.set_defaults(run=cmd_fill)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from autograder.notebook import NotebookError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (UsageError, NotebookError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_UNGRADABLE
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_UNGRADABLE

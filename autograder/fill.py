@@ -1,0 +1,76 @@
+"""Put the reference solutions into a chapter notebook (``python -m autograder fill``).
+
+Each exercise's definition (its ``def`` or ``class`` statement, decorators included) is
+replaced by the source of the reference in ``solutions/``; everything else in the cell and
+the notebook is kept as it is. The input file is only read.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import inspect
+import json
+from pathlib import Path
+
+from autograder.exercises import resolve_chapter
+from autograder.notebook import NotebookError, load_notebook, parse_notebook
+from autograder.report import _atomic_write
+from autograder.slicing import statements
+from autograder.spec import Chapter
+
+
+def reference_source(exercise) -> str:
+    return inspect.getsource(exercise.reference).rstrip("\n")
+
+
+def stub_source(exercise) -> str:
+    """The student's stub: the reference's signature and docstring, then ``raise NotImplementedError``."""
+    source = reference_source(exercise)
+    definition = ast.parse(source).body[0]
+    docstring = definition.body[0]
+    if not (isinstance(docstring, ast.Expr) and isinstance(docstring.value, ast.Constant)
+            and isinstance(docstring.value.value, str)):
+        raise ValueError(f"the reference {exercise.name} has no docstring")
+    lines = source.split("\n")[: docstring.end_lineno]
+    return "\n".join(lines + [" " * docstring.col_offset + "raise NotImplementedError"])
+
+
+def exercise_cells(doc: dict, chapter: Chapter) -> dict[str, int]:
+    """Exercise name -> index (among all cells) of the cell holding its last definition."""
+    nb = parse_notebook(doc)
+    found = {}
+    for stmt in statements(nb):
+        for exercise in chapter.exercises:
+            if exercise.name in stmt.binds and stmt.deferred:
+                found[exercise.name] = (stmt.cell.index, stmt)
+    return found
+
+
+def fill_document(doc: dict, chapter: Chapter) -> dict:
+    """A deep copy of the notebook document with every exercise replaced by its reference."""
+    doc = copy.deepcopy(doc)
+    located = exercise_cells(doc, chapter)
+    missing = [e.name for e in chapter.exercises if e.name not in located]
+    if missing:
+        raise NotebookError(f"the notebook defines no {', '.join(missing)}; cannot fill it")
+    # Replace from the bottom of each cell up, so earlier line numbers stay valid.
+    for name, (index, stmt) in sorted(located.items(), key=lambda kv: -kv[1][1].node.lineno):
+        exercise = chapter.exercise(name)
+        cell = doc["cells"][index]
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        lines = source.split("\n")
+        span = stmt.lines
+        lines[span.start - 1: span.stop - 1] = reference_source(exercise).split("\n")
+        cell["source"] = "\n".join(lines)
+    return doc
+
+
+def fill_file(notebook: str | Path, output: str | Path) -> Path:
+    notebook, output = Path(notebook), Path(output)
+    if output.exists() and output.resolve() == notebook.resolve():
+        raise NotebookError(f"{output}: refusing to overwrite the notebook being filled; choose another -o")
+    nb = load_notebook(notebook)
+    chapter = resolve_chapter(nb)
+    filled = fill_document(nb.raw, chapter)
+    _atomic_write(output, json.dumps(filled, indent=1, ensure_ascii=False) + "\n")
+    return output

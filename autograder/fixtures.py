@@ -1,0 +1,62 @@
+"""Callables that graders pass to exercises which take a function (e.g. ``log_prob``).
+
+A function cannot cross the plain-data boundary, so a case names a fixture and the worker
+looks it up here. Each is an ordinary differentiable log-density ``log_prob(theta, x)``
+returning per-sample values of shape (N,), written with torch only.
+"""
+from __future__ import annotations
+
+import math
+
+
+def gaussian_mu_log_sigma(theta, x):
+    """N(x; mu, sigma^2) with theta = (mu, log sigma); x of shape (N,)."""
+    mu, log_sigma = theta[0], theta[1]
+    z = (x - mu) / log_sigma.exp()
+    return -0.5 * z**2 - log_sigma - 0.5 * math.log(2 * math.pi)
+
+
+def categorical_logits(theta, x):
+    """Categorical(softmax(theta)) of integer samples x (N,); theta (K,) are logits."""
+    import torch
+
+    return torch.log_softmax(theta, dim=-1)[x.long()]
+
+
+def poisson_log_rate(theta, x):
+    """Poisson(x; exp(theta[0])) for counts x (N,); theta of shape (1,)."""
+    import torch
+
+    log_rate = theta[0]
+    return x * log_rate - log_rate.exp() - torch.lgamma(x + 1)
+
+
+def linear_gaussian(theta, x):
+    """Regression likelihood: x (N, d + 1) holds features x[:, :d] and a target x[:, d];
+    y ~ N(features @ theta, 1)."""
+    d = theta.shape[0]
+    mean = x[:, :d] @ theta
+    return -0.5 * (x[:, d] - mean) ** 2 - 0.5 * math.log(2 * math.pi)
+
+
+def logistic_bernoulli(theta, x):
+    """Bernoulli(y; sigmoid(features @ theta)); x (N, d + 1) with labels 0/1 in the last column."""
+    import torch
+
+    d = theta.shape[0]
+    logits = x[:, :d] @ theta
+    y = x[:, d]
+    return y * torch.nn.functional.logsigmoid(logits) + (1 - y) * torch.nn.functional.logsigmoid(-logits)
+
+
+FIXTURES = {
+    f.__name__: f
+    for f in (gaussian_mu_log_sigma, categorical_logits, poisson_log_rate, linear_gaussian, logistic_bernoulli)
+}
+
+
+def get(name: str):
+    try:
+        return FIXTURES[name]
+    except KeyError:
+        raise ValueError(f"unknown fixture {name!r}") from None

@@ -1,0 +1,203 @@
+"""Run one exercise's cases in a separate, limited process and read back plain data.
+
+The child gets its own session (process group), a temporary working folder, a memory
+limit, a file-size limit and a wall-clock limit. When the limit passes, or when the
+child ends, the whole group is killed, so forked children and hung loops cannot
+outlive the grading of that exercise. Only the JSON and ``.npz`` files the child wrote
+are read back, with ``allow_pickle=False``; its stdout/stderr are kept only as a tail of
+text to show a student whose code crashed the process.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autograder import wire
+
+PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+MAX_RESULT_BYTES = 256 * 1024 * 1024  # per case, arrays included
+MAX_JSON_BYTES = 16 * 1024 * 1024
+
+
+@dataclass
+class Limits:
+    timeout: float = 30.0  # seconds of wall clock for all cases of one exercise
+    memory_mb: int = 3072  # address space of the child
+    file_mb: int = 512  # largest file the child may write
+
+
+@dataclass
+class CaseResult:
+    status: str  # ok | error | not_implemented | missing
+    value: Any = None
+    error: str | None = None
+    args_after: list | None = None
+
+
+@dataclass
+class JobResult:
+    cases: list[CaseResult]
+    setup_errors: list[str] = field(default_factory=list)
+    timed_out: bool = False
+    exit_note: str | None = None  # how the process ended, if not normally
+    output_tail: str = ""
+    elapsed: float = 0.0
+
+
+def run_job(cells: list[tuple[str, str]], function: str, cases: list, limits: Limits) -> JobResult:
+    """Run ``function`` from ``cells`` on each input case (lists of args, see wire)."""
+    encoder = wire.Encoder()
+    encoded = [
+        {
+            "args": [encoder.encode(a) for a in case.args],
+            "kwargs": {k: encoder.encode(v) for k, v in case.kwargs.items()},
+            "observe_args": case.observe_args,
+            "op": case.op,
+        }
+        for case in cases
+    ]
+    jobdir = tempfile.mkdtemp(prefix="pg-autograder-")
+    start = time.monotonic()
+    try:
+        with open(os.path.join(jobdir, "job.json"), "w") as handle:
+            json.dump({"cells": cells, "function": function, "cases": encoded}, handle)
+        np.savez(os.path.join(jobdir, "inputs.npz"), **encoder.arrays)
+        timed_out, exit_note, tail = _run_child(jobdir, limits)
+        result = _collect(jobdir, len(cases))
+        result.timed_out, result.exit_note, result.output_tail = timed_out, exit_note, tail
+    finally:
+        shutil.rmtree(jobdir, ignore_errors=True)
+    result.elapsed = time.monotonic() - start
+    return result
+
+
+def _child_env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = PACKAGE_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.update(
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+        MPLBACKEND="Agg",
+        PYTHONHASHSEED="0",
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONIOENCODING="utf-8",
+    )
+    return env
+
+
+def _limit_resources(limits: Limits):
+    def apply():
+        import resource
+
+        memory = limits.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        size = limits.file_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return apply
+
+
+def _run_child(jobdir: str, limits: Limits) -> tuple[bool, str | None, str]:
+    log_path = os.path.join(jobdir, "output.log")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "autograder._worker", jobdir],
+            cwd=jobdir,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=_child_env(),
+            start_new_session=True,
+            preexec_fn=_limit_resources(limits),
+        )
+        timed_out = False
+        try:
+            proc.wait(timeout=limits.timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            _kill_group(proc.pid)
+            proc.wait()
+    note = None
+    if timed_out:
+        note = f"stopped after the time limit of {limits.timeout:g} s"
+    elif proc.returncode < 0:
+        name = signal.Signals(-proc.returncode).name if -proc.returncode in signal.valid_signals() else "?"
+        note = f"the process was killed by signal {name}"
+        if -proc.returncode == signal.SIGKILL:
+            note += " (often: out of memory)"
+    elif proc.returncode != 0 and not os.path.exists(os.path.join(jobdir, "done.json")):
+        note = f"the process exited with status {proc.returncode}"
+    return timed_out, note, _tail(log_path)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _tail(path: str, limit: int = 1500) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - limit))
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _read(jobdir: str, stem: str) -> tuple[dict, dict] | None:
+    path, npz = os.path.join(jobdir, f"{stem}.json"), os.path.join(jobdir, f"{stem}.npz")
+    try:
+        if os.path.getsize(path) > MAX_JSON_BYTES or os.path.getsize(npz) > MAX_RESULT_BYTES:
+            return {"status": "error", "error": "the returned value is too large"}, {}
+        with open(path) as handle:
+            payload = json.load(handle)
+        with np.load(npz, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except (OSError, ValueError, EOFError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return (payload, arrays) if isinstance(payload, dict) else None
+
+
+def _collect(jobdir: str, n_cases: int) -> JobResult:
+    setup = _read(jobdir, "setup")
+    errors = setup[0].get("errors", []) if setup else []
+    setup_errors = [str(e)[:500] for e in errors] if isinstance(errors, list) else []
+    cases = []
+    for index in range(n_cases):
+        read = _read(jobdir, f"case-{index}")
+        if read is None:
+            cases.append(CaseResult("missing"))
+            continue
+        payload, arrays = read
+        status = payload.get("status")
+        if status not in ("ok", "error", "not_implemented", "missing"):
+            cases.append(CaseResult("error", error="the worker wrote a malformed result"))
+            continue
+        case = CaseResult(status, error=str(payload["error"])[:600] if payload.get("error") else None)
+        try:
+            if status == "ok":
+                case.value = wire.decode_data(payload.get("value"), arrays)
+            if isinstance(payload.get("args_after"), list):
+                case.args_after = [wire.decode_data(v, arrays) for v in payload["args_after"]]
+        except (ValueError, TypeError, KeyError, RecursionError):
+            case = CaseResult("error", error="the returned value could not be read back")
+        cases.append(case)
+    return JobResult(cases=cases, setup_errors=setup_errors)
