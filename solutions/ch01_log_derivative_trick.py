@@ -30,11 +30,13 @@ def categorical_score(a, logits):
 
     Args:
         a: int array-like of shape ``(...)``, the sampled categories in ``0..K-1``.
-        logits: array-like of shape ``(..., K)``; ``a`` broadcasts against ``logits[..., 0]``.
+        logits: array-like of shape ``(..., K)``; ``a`` broadcasts against
+            ``logits[..., 0]``.
 
     Returns:
-        np.ndarray of float64 with shape ``broadcast(a, logits[..., 0]).shape + (K,)``:
-        ``one_hot(a, K) - softmax(logits)``. Finite for logits of any magnitude (1e3 included).
+        np.ndarray of float64, shape ``broadcast(a, logits[..., 0]).shape + (K,)``:
+        ``one_hot(a, K) - softmax(logits)``. Finite for logits of any magnitude
+        (1e3 included).
     """
     a = np.asarray(a)
     logits = np.asarray(logits, dtype=np.float64)
@@ -52,14 +54,15 @@ def autograd_score(log_prob, theta, x):
     """Per-sample score vectors computed with torch autograd.
 
     Args:
-        log_prob: callable ``log_prob(theta, x)`` returning the per-sample log-densities, shape (N,).
+        log_prob: callable ``log_prob(theta, x)`` returning the per-sample
+            log-densities, shape (N,).
         theta: torch.Tensor of shape (d,); it may or may not require grad.
         x: the N samples, in whatever form ``log_prob`` accepts.
 
     Returns:
-        torch.Tensor of shape (N, d) and the dtype of ``theta``, detached from any graph:
-        row i is the gradient of ``log_prob(theta, x)[i]`` with respect to theta.
-        ``theta`` and ``theta.grad`` are left exactly as they were.
+        torch.Tensor of shape (N, d) and the dtype of ``theta``, detached from any
+        graph: row i is the gradient of ``log_prob(theta, x)[i]`` with respect to
+        theta. ``theta`` and ``theta.grad`` are left exactly as they were.
     """
     # A fresh leaf that shares no autograd history with the caller's theta, so nothing
     # we do here can touch theta.grad or the caller's graph.
@@ -69,4 +72,4 @@ def autograd_score(log_prob, theta, x):
     for i in range(log_p.shape[0]):
         (grad_i,) = torch.autograd.grad(log_p[i], theta, retain_graph=True)
         rows.append(grad_i)
-    return torch.stack(rows).reshape(log_p.shape[0], theta.shape[0]).detach()
+    return torch.stack(rows).detach()
