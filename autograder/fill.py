@@ -46,8 +46,9 @@ def exercise_cells(doc: dict, chapter: Chapter) -> dict[str, int]:
     return found
 
 
-def fill_document(doc: dict, chapter: Chapter) -> dict:
-    """A deep copy of the notebook document with every exercise replaced by its reference."""
+def fill_document(doc: dict, chapter: Chapter, source=reference_source) -> dict:
+    """A deep copy of the notebook with every exercise's definition replaced by
+    ``source(exercise)``: the reference (default), or ``stub_source`` to reset the stubs."""
     doc = copy.deepcopy(doc)
     located = exercise_cells(doc, chapter)
     missing = [e.name for e in chapter.exercises if e.name not in located]
@@ -57,11 +58,13 @@ def fill_document(doc: dict, chapter: Chapter) -> dict:
     for name, (index, stmt) in sorted(located.items(), key=lambda kv: -kv[1][1].node.lineno):
         exercise = chapter.exercise(name)
         cell = doc["cells"][index]
-        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        lines = source.split("\n")
+        text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        lines = text.split("\n")
         span = stmt.lines
-        lines[span.start - 1: span.stop - 1] = reference_source(exercise).split("\n")
-        cell["source"] = "\n".join(lines)
+        lines[span.start - 1: span.stop - 1] = source(exercise).split("\n")
+        text = "\n".join(lines)
+        # Keep the cell's own form: nbformat stores sources as lists of lines on disk.
+        cell["source"] = text.splitlines(keepends=True) if isinstance(cell["source"], list) else text
     return doc
 
 
