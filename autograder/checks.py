@@ -96,6 +96,30 @@ def compare_values(got, expected, **kwargs) -> Outcome:
     return compare_arrays(got, expected, **kwargs)
 
 
+def matches_reference(rtol: float = RTOL, atol: float = ATOL, dtype: str | None = "float64"):
+    """A judge: the returned value equals the reference (type, shape, dtype, values).
+
+    For torch references the dtype checked is the reference's (the contract keeps the input's).
+    """
+    def judge(case, got, expected, args) -> Outcome:
+        if isinstance(expected, TensorData):
+            return compare_values(got.value, expected, rtol=rtol, atol=atol)
+        return compare_values(got.value, expected, rtol=rtol, atol=atol, dtype=dtype)
+
+    return judge
+
+
+def as_array(value) -> np.ndarray:
+    """An ndarray view of a returned value (TensorData included), for hint detectors."""
+    return value.array if isinstance(value, TensorData) else np.asarray(value, dtype=np.float64)
+
+
+def close(a, b, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    """Same shape and close values: the test hint detectors use."""
+    a, b = as_array(a), as_array(b)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
 # --- statistical tests ------------------------------------------------------------------
 # Each is an exact or asymptotic level-alpha test: a correct implementation fails it with
 # probability (about) alpha. Graders use fixed seeds, so a verdict is the same every run.

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder import sandbox, wire
+from autograder.checks import close
 from autograder.exercises import resolve_chapter
 from autograder.notebook import Notebook, NotebookError, load_notebook
 from autograder.slicing import slice_exercise
@@ -226,8 +227,6 @@ def _hint(exercise: Exercise, live_args, got, expected) -> str | None:
 
 def _same_values(got, expected) -> bool:
     try:
-        a = got.array if isinstance(got, wire.TensorData) else np.asarray(got, dtype=np.float64)
-        b = expected.array if isinstance(expected, wire.TensorData) else np.asarray(expected, dtype=np.float64)
-        return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-9))
+        return close(got, expected)
     except (TypeError, ValueError):
         return False

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks import compare_values
+from autograder.checks import as_array, close, compare_values, matches_reference
 from autograder.spec import Case, Chapter, Check, Exercise, Hint, Outcome
 from autograder.wire import Fixture, TensorData, Tensor
 
@@ -15,22 +15,6 @@ from autograder.wire import Fixture, TensorData, Tensor
 def _shape(name, v) -> str:
     v = np.asarray(v)
     return f"{name} of shape {v.shape}" if v.ndim else f"{name} = {v.item():.4g}"
-
-
-def values(rtol=1e-7, atol=1e-10):
-    """Judge: the returned array equals the reference (type, shape, dtype, values)."""
-    def judge(case, got, expected, args):
-        return compare_values(got.value, expected, rtol=rtol, atol=atol)
-    return judge
-
-
-def _arr(v) -> np.ndarray:
-    return v.array if isinstance(v, TensorData) else np.asarray(v, dtype=np.float64)
-
-
-def _close(a, b) -> bool:
-    a, b = _arr(a), _arr(b)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-9))
 
 
 # --- 1.1 gaussian_score ---------------------------------------------------------------------
@@ -59,7 +43,7 @@ def gaussian_checks() -> list[Check]:
         _gaussian_case(rng.normal(1e3, 1e-3, 6), 1e3, 1e-3),
         _gaussian_case(rng.normal(0, 1e3, 6), 5.0, 1e3),
     ]
-    judge = values()
+    judge = matches_reference()
     return [
         Check("values on random inputs", random_cases, judge, points=2),
         Check("broadcasting x, mu and sigma", broadcast_cases, judge),
@@ -76,19 +60,19 @@ def _gauss_parts(args):
 def _second_coordinate_is(fn):
     """A hint test: coordinate 0 is right and coordinate 1 equals fn(x, mu, sigma)."""
     def applies(args, got, expected):
-        got, expected = _arr(got), _arr(expected)
+        got, expected = as_array(got), as_array(expected)
         x, mu, sigma = _gauss_parts(args)
-        return got.shape == expected.shape and _close(got[..., 0], expected[..., 0]) and _close(got[..., 1], fn(x, mu, sigma))
+        return got.shape == expected.shape and close(got[..., 0], expected[..., 0]) and close(got[..., 1], fn(x, mu, sigma))
     return applies
 
 
 GAUSSIAN_HINTS = [
     Hint("both coordinates have the wrong sign: log p has -(x - mu)^2 / (2 sigma^2), whose derivative in mu is +(x - mu) / sigma^2",
-         lambda args, got, exp: _close(got, -_arr(exp))),
+         lambda args, got, exp: close(got, -as_array(exp))),
     Hint("the two coordinates are swapped: [..., 0] is the mu derivative, [..., 1] the sigma derivative",
-         lambda args, got, exp: _close(got, _arr(exp)[..., ::-1])),
+         lambda args, got, exp: close(got, as_array(exp)[..., ::-1])),
     Hint("the two coordinates are stacked on the first axis; stack them on the last one (np.stack(..., axis=-1))",
-         lambda args, got, exp: _arr(got).shape == (2,) + _arr(exp).shape[:-1] and _close(np.moveaxis(_arr(got), 0, -1), exp)),
+         lambda args, got, exp: as_array(got).shape == (2,) + as_array(exp).shape[:-1] and close(np.moveaxis(as_array(got), 0, -1), exp)),
     Hint("the sigma coordinate is the derivative with respect to log sigma, (x - mu)^2 / sigma^2 - 1; "
          "the derivative with respect to sigma is that divided by sigma",
          _second_coordinate_is(lambda x, mu, s: ((x - mu) ** 2 - s**2) / s**2)),
@@ -98,7 +82,7 @@ GAUSSIAN_HINTS = [
     Hint("the sigma coordinate misses the -1/sigma that comes from the normaliser's -log sigma",
          _second_coordinate_is(lambda x, mu, s: (x - mu) ** 2 / s**3)),
     Hint("the mu coordinate divides by sigma once; d/dmu of -(x - mu)^2 / (2 sigma^2) is (x - mu) / sigma^2",
-         lambda args, got, exp: _close(_arr(got)[..., 0], (lambda x, mu, s: (x - mu) / s)(*_gauss_parts(args)))),
+         lambda args, got, exp: close(as_array(got)[..., 0], (lambda x, mu, s: (x - mu) / s)(*_gauss_parts(args)))),
 ]
 
 
@@ -131,7 +115,7 @@ def categorical_checks() -> list[Check]:
         _categorical_case(np.array([0]), rng.normal(size=(1, 4)), "a batch of one"),
         _categorical_case(np.array([0, 0, 0]), rng.normal(size=(3, 1)), "K = 1 category"),
     ]
-    judge = values()
+    judge = matches_reference()
     return [
         Check("values on random inputs", random_cases, judge, points=2),
         Check("broadcasting a against logits[..., 0]", broadcast_cases, judge),
@@ -154,15 +138,15 @@ def _one_hot(a, logits):
 CATEGORICAL_HINTS = [
     Hint("the softmax overflowed (exp(1000) is inf in float64): subtract logits.max(axis=-1, keepdims=True) "
          "before exponentiating; softmax is unchanged by that shift",
-         lambda args, got, exp: (not np.all(np.isfinite(_arr(got)))) and np.abs(np.asarray(args[1], float)).max() > 700),
+         lambda args, got, exp: (not np.all(np.isfinite(as_array(got)))) and np.abs(np.asarray(args[1], float)).max() > 700),
     Hint("the sign is flipped: the score is one_hot(a) - softmax(logits), not softmax - one_hot",
-         lambda args, got, exp: _close(got, -_arr(exp))),
+         lambda args, got, exp: close(got, -as_array(exp))),
     Hint("the one-hot term is missing: d/dlogits of log softmax(logits)[a] is one_hot(a) - softmax(logits)",
-         lambda args, got, exp: _close(got, -_softmax(args[1]) + 0 * _arr(exp))),
+         lambda args, got, exp: close(got, -_softmax(args[1]) + 0 * as_array(exp))),
     Hint("the log-probabilities were subtracted; subtract the probabilities softmax(logits)",
-         lambda args, got, exp: _close(got, _one_hot(*args) - np.log(_softmax(args[1])) + 0 * _arr(exp))),
+         lambda args, got, exp: close(got, _one_hot(*args) - np.log(_softmax(args[1])) + 0 * as_array(exp))),
     Hint("the softmax is normalised over the wrong axis: sum over the last axis (the K categories)",
-         lambda args, got, exp: np.ndim(args[1]) > 1 and _close(got, _one_hot(*args) - _softmax(args[1], axis=0) + 0 * _arr(exp))),
+         lambda args, got, exp: np.ndim(args[1]) > 1 and close(got, _one_hot(*args) - _softmax(args[1], axis=0) + 0 * as_array(exp))),
 ]
 
 
@@ -217,9 +201,9 @@ def autograd_checks() -> list[Check]:
                        note="theta does not require grad", observe=True),
     ]
     return [
-        Check("per-sample gradients on five models", value_cases, values(rtol=1e-6, atol=1e-9), points=2),
-        Check("a batch of one sample", one_cases, values(rtol=1e-6, atol=1e-9)),
-        Check("float32 in, float32 out", f32_cases, values(rtol=1e-4, atol=1e-5)),
+        Check("per-sample gradients on five models", value_cases, matches_reference(rtol=1e-6, atol=1e-9), points=2),
+        Check("a batch of one sample", one_cases, matches_reference(rtol=1e-6, atol=1e-9)),
+        Check("float32 in, float32 out", f32_cases, matches_reference(rtol=1e-4, atol=1e-5)),
         Check("the result is detached", detach_cases, _detached),
         Check("theta and theta.grad are left unchanged", untouched_cases, _untouched),
     ]
@@ -256,14 +240,14 @@ def _untouched(case, got, expected, args) -> Outcome:
 AUTOGRAD_HINTS = [
     Hint("you returned the gradient of the summed log-probability; the exercise asks for one gradient per "
          "sample, a row for each of the N samples",
-         lambda args, got, exp: _close(got, _arr(exp).sum(axis=0))),
+         lambda args, got, exp: close(got, as_array(exp).sum(axis=0))),
     Hint("you returned the gradient of the mean log-probability; the exercise asks for one gradient per sample",
-         lambda args, got, exp: _close(got, _arr(exp).mean(axis=0))),
+         lambda args, got, exp: close(got, as_array(exp).mean(axis=0))),
     Hint("the result is transposed: rows are samples (N, d)",
-         lambda args, got, exp: _close(got, _arr(exp).T)),
+         lambda args, got, exp: close(got, as_array(exp).T)),
     Hint("the rows add up as you go: with .backward() gradients accumulate in .grad; zero it between samples "
          "or use torch.autograd.grad",
-         lambda args, got, exp: _arr(exp).shape[0] > 1 and _close(got, np.cumsum(_arr(exp), axis=0))),
+         lambda args, got, exp: as_array(exp).shape[0] > 1 and close(got, np.cumsum(as_array(exp), axis=0))),
 ]
 
 
