@@ -107,7 +107,8 @@ def main(jobdir: str) -> None:
     fn = namespace.get(job["function"])
     for index, case in enumerate(job["cases"]):
         if not callable(fn):
-            payload, arrays = {"status": "missing", "error": f"`{job['function']}` is not a function"}, {}
+            what = "is not defined" if fn is None else f"is a {type(fn).__name__}, not a function"
+            payload, arrays = {"status": "undefined", "error": f"`{job['function']}` {what}"}, {}
         else:
             payload, arrays = _run_case(fn, case, inputs)
         _write(jobdir, f"case-{index}", payload, arrays)

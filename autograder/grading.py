@@ -195,6 +195,11 @@ def _judge(check: Check, case: Case, got, expected, live_args, exercise: Exercis
         return Outcome(False, f"{where}: {message}" + (f". Hint: {hint}" if hint else ""))
     if got.status == "not_implemented":
         return Outcome(False, "not implemented yet (the function still raises NotImplementedError)")
+    if got.status == "undefined":
+        message = got.error or "not defined"
+        if job.setup_errors:
+            message += f"; while running the notebook: {job.setup_errors[-1]}"
+        return Outcome(False, message)
     if got.status == "error":
         message = got.error or "raised an exception"
         for name, why in code.unrunnable.items():

@@ -76,6 +76,10 @@ def load_notebook(path: str | Path) -> Notebook:
             f"{path}: not a notebook (invalid JSON at line {exc.lineno}: {exc.msg}; "
             "the file may be truncated)"
         ) from None
+    except (RecursionError, ValueError, MemoryError):
+        raise NotebookError(
+            f"{path}: not a notebook (its JSON is nested too deeply or holds a number too large to read)"
+        ) from None
     return parse_notebook(doc, path)
 
 
@@ -172,12 +176,16 @@ def ipython_to_python(source: str) -> str:
     return "\n".join(out)
 
 
-def defined_names(tree: ast.Module | None) -> list[str]:
-    """Names that a cell binds at top level by ``def`` or ``class`` (in order)."""
-    if tree is None:
-        return []
+_DEF_LINE = re.compile(r"^(?:async\s+)?(?:def|class)\s+(\w+)", re.M)
+
+
+def defined_names(cell: CodeCell) -> list[str]:
+    """Names a cell binds at top level by ``def`` or ``class``, in order. A cell that does not
+    parse is read line by line, so a syntax error does not hide what it defines."""
+    if cell.tree is None:
+        return _DEF_LINE.findall(cell.source)
     return [
         node.name
-        for node in tree.body
+        for node in cell.tree.body
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -28,6 +29,7 @@ from autograder import wire
 PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 MAX_RESULT_BYTES = 256 * 1024 * 1024  # per case, arrays included
 MAX_JSON_BYTES = 16 * 1024 * 1024
+JOB_TOKEN_VAR = "PG_AUTOGRADER_JOB"
 
 
 @dataclass
@@ -39,7 +41,7 @@ class Limits:
 
 @dataclass
 class CaseResult:
-    status: str  # ok | error | not_implemented | missing
+    status: str  # ok | error | not_implemented | undefined (by the worker) | missing (no result)
     value: Any = None
     error: str | None = None
     args_after: list | None = None
@@ -82,8 +84,9 @@ def run_job(cells: list[tuple[str, str]], function: str, cases: list, limits: Li
     return result
 
 
-def _child_env() -> dict:
+def _child_env(token: str) -> dict:
     env = dict(os.environ)
+    env[JOB_TOKEN_VAR] = token  # inherited by anything the worker starts: see _kill_stragglers
     env["PYTHONPATH"] = PACKAGE_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.update(
         OMP_NUM_THREADS="1",
@@ -112,6 +115,7 @@ def _limit_resources(limits: Limits):
 
 def _run_child(jobdir: str, limits: Limits) -> tuple[bool, str | None, str]:
     log_path = os.path.join(jobdir, "output.log")
+    token = secrets.token_hex(16)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "autograder._worker", jobdir],
@@ -119,7 +123,7 @@ def _run_child(jobdir: str, limits: Limits) -> tuple[bool, str | None, str]:
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=_child_env(),
+            env=_child_env(token),
             start_new_session=True,
             preexec_fn=_limit_resources(limits),
         )
@@ -131,6 +135,7 @@ def _run_child(jobdir: str, limits: Limits) -> tuple[bool, str | None, str]:
         finally:
             _kill_group(proc.pid)
             proc.wait()
+            _kill_stragglers(token)
     note = None
     if timed_out:
         note = f"stopped after the time limit of {limits.timeout:g} s"
@@ -149,6 +154,27 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _kill_stragglers(token: str) -> None:
+    """Kill processes the worker started that left its process group (``os.setsid()``).
+
+    They still carry the job's token in their environment. A process that replaced its
+    environment with ``execve`` escapes this; full isolation needs OS support (namespaces,
+    a separate user).
+    """
+    marker = f"{JOB_TOKEN_VAR}={token}".encode()
+    for _ in range(2):  # twice: a straggler may fork while the first sweep runs
+        for entry in os.scandir("/proc") if os.path.isdir("/proc") else []:
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/environ", "rb") as handle:
+                    found = marker in handle.read()
+                if found:
+                    os.kill(int(entry.name), signal.SIGKILL)
+            except (OSError, ValueError):
+                continue
 
 
 def _tail(path: str, limit: int = 1500) -> str:
@@ -188,7 +214,7 @@ def _collect(jobdir: str, n_cases: int) -> JobResult:
             continue
         payload, arrays = read
         status = payload.get("status")
-        if status not in ("ok", "error", "not_implemented", "missing"):
+        if status not in ("ok", "error", "not_implemented", "undefined"):
             cases.append(CaseResult("error", error="the worker wrote a malformed result"))
             continue
         case = CaseResult(status, error=str(payload["error"])[:600] if payload.get("error") else None)

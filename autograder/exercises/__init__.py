@@ -50,7 +50,7 @@ def resolve_chapter(nb: Notebook) -> Chapter:
     declared = nb.declared_chapter
     if declared in CHAPTER_MODULES:
         return chapter(declared)
-    names = {n for cell in nb.cells for n in defined_names(cell.tree)}
+    names = {n for cell in nb.cells for n in defined_names(cell)}
     votes = {ch.slug: sum(e.name in names for e in ch.exercises) for ch in chapters()}
     best = max(votes, key=votes.get) if votes else None
     if best is not None and votes[best] > 0:
@@ -61,7 +61,8 @@ def resolve_chapter(nb: Notebook) -> Chapter:
             if match and int(match.group(1)) == ch.number:
                 return ch
     where = f"{nb.path}: " if nb.path else ""
+    said = f"its metadata names an unknown chapter {declared!r}" if declared else "no course metadata"
     raise NotebookError(
-        f"{where}cannot tell which chapter this notebook belongs to (no course metadata, no "
-        "exercise of the course defined, no chapter number in the file name)"
+        f"{where}cannot tell which chapter this notebook belongs to ({said}, no exercise of "
+        "the course defined, no chapter number in the file name)"
     )
