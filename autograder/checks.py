@@ -109,6 +109,35 @@ def matches_reference(rtol: float = RTOL, atol: float = ATOL, dtype: str | None 
     return judge
 
 
+def matches_reference_gradients(rtol: float = 1e-6, atol: float = 1e-9):
+    """A judge for ``Case(op="backward")``: the output and the gradients of ``sum(output)``
+    with respect to each tensor input that requires grad both equal the reference's.
+
+    This is the torch gradient check: it catches outputs that are right in value but not
+    differentiable (``.detach()``, ``.item()``, NumPy round trips) or differentiable wrongly.
+    """
+    def judge(case, got, expected, args) -> Outcome:
+        value, grads = got.value if isinstance(got.value, tuple) and len(got.value) == 2 else (got.value, None)
+        want_value, want_grads = expected
+        outcome = compare_values(value, want_value, rtol=rtol, atol=atol)
+        if not outcome.passed:
+            return outcome
+        if not isinstance(grads, list) or len(grads) != len(want_grads):
+            return Outcome(False, "the gradient could not be computed from the returned tensor")
+        for index, (grad, want) in enumerate(zip(grads, want_grads)):
+            if want is None:
+                continue
+            if grad is None:
+                return Outcome(False, f"no gradient reaches input {index + 1}: the result is cut off from "
+                                      "the autograd graph (.detach(), .item(), NumPy or a new tensor?)")
+            outcome = compare_values(grad, want, rtol=rtol, atol=atol)
+            if not outcome.passed:
+                return Outcome(False, f"gradient with respect to input {index + 1}: {outcome.message}")
+        return Outcome(True)
+
+    return judge
+
+
 def as_array(value) -> np.ndarray:
     """An ndarray view of a returned value (TensorData included), for hint detectors."""
     return value.array if isinstance(value, TensorData) else np.asarray(value, dtype=np.float64)

@@ -1,0 +1,56 @@
+"""The torch gradient check (``Case(op="backward")`` + ``matches_reference_gradients``).
+
+A toy exercise whose reference is ``tests/toy_reference.py``: correct code passes, and code
+whose values are right but whose gradient is missing or wrong fails with a clear message.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder.checks import matches_reference_gradients
+from autograder.grading import grade_exercise
+from autograder.notebook import notebook_from_sources
+from autograder.spec import Case, Chapter, Check, Exercise
+from autograder.wire import Tensor
+
+rng = np.random.default_rng(7)
+X, W = rng.normal(size=(5, 3)), rng.normal(size=3)
+
+
+def _checks():
+    case = Case((Tensor(X, "float64", requires_grad=True), Tensor(W, "float64", requires_grad=True)),
+                "x of shape (5, 3), w of shape (3,)", op="backward")
+    return [Check("value and gradients", [case], matches_reference_gradients())]
+
+
+TOY = Chapter("99_toy", 99, "Toy", "toy_reference", [Exercise("99.1", "softplus_sum", _checks, timeout=60)])
+IMPORTS = "import torch\nimport numpy as np"
+
+
+def grade(code):
+    return grade_exercise(notebook_from_sources([IMPORTS, code]), TOY.exercises[0])
+
+
+def test_correct_code_passes_the_gradient_check():
+    result = grade("def softplus_sum(x, w):\n    return torch.log1p(torch.exp(x * w)).sum(-1)\n")
+    assert result.full_marks, result.feedback()
+
+
+@pytest.mark.parametrize("code, message", [
+    ("def softplus_sum(x, w):\n    return torch.nn.functional.softplus(x * w).sum(-1).detach()\n",
+     "no gradient reaches input 1"),
+    ("def softplus_sum(x, w):\n"
+     "    v = np.log1p(np.exp(x.detach().numpy() * w.detach().numpy())).sum(-1)\n"
+     "    return torch.tensor(v)\n", "no gradient reaches input 1"),
+    ("def softplus_sum(x, w):\n"
+     "    y = x * w.detach()  # the gradient with respect to w is lost\n"
+     "    return torch.nn.functional.softplus(y).sum(-1)\n", "no gradient reaches input 2"),
+    ("def softplus_sum(x, w):\n"
+     "    s = torch.nn.functional.softplus(x * w).sum(-1)\n"
+     "    return s + (s - s.detach()) * 0.5  # right value, gradient scaled by 1.5\n", "gradient with respect to input"),
+], ids=["detached", "numpy-round-trip", "w-detached", "wrong-gradient"])
+def test_right_values_with_wrong_gradients_fail(code, message):
+    result = grade(code)
+    assert not result.full_marks
+    assert message in result.feedback(), result.feedback()
