@@ -6,7 +6,6 @@ returned. Scores are decided here and nowhere else.
 """
 from __future__ import annotations
 
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -115,7 +114,9 @@ def grade_path(path: str | Path, *, timeout: float | None = None, memory_mb: int
 def grade_notebook(nb: Notebook, chapter: Chapter, *, exercises: list[Exercise] | None = None,
                    timeout: float | None = None, memory_mb: int | None = None) -> NotebookResult:
     exercises = exercises if exercises is not None else chapter.exercises
-    workers = max(1, min(len(exercises), os.cpu_count() or 1))
+    # One thread per exercise: each mostly waits for its sandboxed process, and starting the
+    # slow ones (torch imports) at once overlaps them with the rest.
+    workers = max(1, len(exercises))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda e: grade_exercise(nb, e, timeout=timeout, memory_mb=memory_mb), exercises))
     return NotebookResult(path=str(nb.path or "<notebook>"), chapter=chapter, exercises=results)
