@@ -1,7 +1,9 @@
 """The child process that runs student code: ``python -m autograder._worker JOBDIR``.
 
 It is untrusted once student code has run in it, so it decides nothing. It reads
-``job.json`` and ``inputs.npz`` from JOBDIR, runs the notebook slice, calls the exercise
+``job.json`` and ``inputs.npz`` from JOBDIR, locks itself down (:mod:`autograder.isolation`:
+limits, no capabilities, Landlock: no reading the reference solutions, no writing outside
+JOBDIR, no network, no signals to the grader), runs the notebook slice, calls the exercise
 on every case and writes each result as ``case-<i>.json`` + ``case-<i>.npz`` (plain data,
 see :mod:`autograder.wire`). The grader reads those files, and only those, and compares
 them with references it computes itself. Stdout and stderr go to files nobody parses.
@@ -14,10 +16,11 @@ import json
 import os
 import sys
 import traceback
+from pathlib import Path
 
 import numpy as np
 
-from autograder import wire
+from autograder import isolation, wire
 
 _BLOCKED_PACKAGES = ("solutions",)
 
@@ -94,6 +97,9 @@ def main(jobdir: str) -> None:
     with np.load(os.path.join(jobdir, "inputs.npz"), allow_pickle=False) as npz:
         inputs = {key: npz[key] for key in npz.files}
     sys.meta_path.insert(0, _BlockReferenceSolutions())
+    limits = job["isolation"]
+    unprotected = isolation.apply(Path(jobdir), [Path(p) for p in limits["unreadable"]],
+                                  limits["memory_mb"], limits["file_mb"], limits["cpu_seconds"])
 
     namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _NoIPython}
     setup_errors = []
@@ -102,7 +108,7 @@ def main(jobdir: str) -> None:
             exec(compile(source, label, "exec", dont_inherit=True), namespace)
         except BaseException as exc:
             setup_errors.append(f"running {label}: {_describe(exc)}")
-    _write(jobdir, "setup", {"errors": setup_errors}, {})
+    _write(jobdir, "setup", {"errors": setup_errors, "unprotected": unprotected}, {})
 
     fn = namespace.get(job["function"])
     for index, case in enumerate(job["cases"]):

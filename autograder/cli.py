@@ -46,6 +46,10 @@ def cmd_grade(args) -> int:
     for nb in results:
         if nb.error:
             print(f"error: {nb.error}", file=sys.stderr)
+    unprotected = sorted({u for nb in results for e in nb.exercises for u in e.unprotected})
+    if unprotected:
+        print(f"warning: this kernel has no Landlock support for {', '.join(unprotected)}: student code "
+              "ran with limits but without file-system/network/signal isolation", file=sys.stderr)
     if args.gradescope:
         report.write_gradescope(results, args.gradescope)
     if args.junit:

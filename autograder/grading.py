@@ -43,6 +43,7 @@ class ExerciseResult:
     notes: list[str] = field(default_factory=list)
     max_points: int = 0
     elapsed: float = 0.0
+    unprotected: list[str] = field(default_factory=list)  # isolation the machine could not give
 
     @property
     def score(self) -> int:
@@ -156,6 +157,7 @@ def grade_exercise(nb: Notebook, exercise: Exercise, *, timeout: float | None = 
             position += 1
         result.checks.append(CheckResult(check.name, check.points, outcome.passed, outcome.message, check.hidden))
 
+    result.unprotected = job.unprotected
     if all(c.status == "not_implemented" for c in job.cases):
         result.status = "not implemented"
     else:

@@ -1,7 +1,8 @@
 """Run one exercise's cases in a separate, limited process and read back plain data.
 
-The child gets its own session (process group), a temporary working folder, a memory
-limit, a file-size limit and a wall-clock limit. When the limit passes, or when the
+The child gets its own session (process group), a temporary working folder and a
+wall-clock limit, and locks itself down before it runs student code (memory, file-size and
+CPU limits, Landlock: see :mod:`autograder.isolation`). When the limit passes, or when the
 child ends, the whole group is killed, so forked children and hung loops cannot
 outlive the grading of that exercise. Only the JSON and ``.npz`` files the child wrote
 are read back, with ``allow_pickle=False``; its stdout/stderr are kept only as a tail of
@@ -9,6 +10,7 @@ text to show a student whose code crashed the process.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
@@ -38,6 +40,20 @@ class Limits:
     memory_mb: int = 3072  # address space of the child
     file_mb: int = 512  # largest file the child may write
 
+    @property
+    def cpu_seconds(self) -> int:
+        """A CPU-time backstop; the wall clock normally stops the child first."""
+        return int(self.timeout * 2) + 10
+
+
+def unreadable_paths() -> list[str]:
+    """Where the reference solutions are: the worker may not read them."""
+    paths = {os.path.join(PACKAGE_ROOT, "solutions")}
+    spec = importlib.util.find_spec("solutions")
+    if spec is not None and spec.submodule_search_locations:
+        paths.update(str(Path(p).resolve()) for p in spec.submodule_search_locations)
+    return sorted(p for p in paths if os.path.isdir(p))
+
 
 @dataclass
 class CaseResult:
@@ -51,6 +67,7 @@ class CaseResult:
 class JobResult:
     cases: list[CaseResult]
     setup_errors: list[str] = field(default_factory=list)
+    unprotected: list[str] = field(default_factory=list)  # isolation this machine could not give
     timed_out: bool = False
     exit_note: str | None = None  # how the process ended, if not normally
     output_tail: str = ""
@@ -73,7 +90,9 @@ def run_job(cells: list[tuple[str, str]], function: str, cases: list, limits: Li
     start = time.monotonic()
     try:
         with open(os.path.join(jobdir, "job.json"), "w") as handle:
-            json.dump({"cells": cells, "function": function, "cases": encoded}, handle)
+            json.dump({"cells": cells, "function": function, "cases": encoded, "isolation": {
+            "memory_mb": limits.memory_mb, "file_mb": limits.file_mb, "cpu_seconds": limits.cpu_seconds,
+            "unreadable": unreadable_paths()}}, handle)
         np.savez(os.path.join(jobdir, "inputs.npz"), **encoder.arrays)
         timed_out, exit_note, tail = _run_child(jobdir, limits)
         result = _collect(jobdir, len(cases))
@@ -84,9 +103,13 @@ def run_job(cells: list[tuple[str, str]], function: str, cases: list, limits: Li
     return result
 
 
-def _child_env(token: str) -> dict:
+def _child_env(token: str, jobdir: str) -> dict:
     env = dict(os.environ)
     env[JOB_TOKEN_VAR] = token  # inherited by anything the worker starts: see _kill_stragglers
+    # Caches and temporary files of student code and its libraries stay in the job folder,
+    # the only place it may write.
+    for var in ("HOME", "TMPDIR", "MPLCONFIGDIR", "XDG_CACHE_HOME"):
+        env[var] = jobdir
     env["PYTHONPATH"] = PACKAGE_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.update(
         OMP_NUM_THREADS="1",
@@ -100,19 +123,6 @@ def _child_env(token: str) -> dict:
     return env
 
 
-def _limit_resources(limits: Limits):
-    def apply():
-        import resource
-
-        memory = limits.memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        size = limits.file_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    return apply
-
-
 def _run_child(jobdir: str, limits: Limits) -> tuple[bool, str | None, str]:
     log_path = os.path.join(jobdir, "output.log")
     token = secrets.token_hex(16)
@@ -123,9 +133,8 @@ def _run_child(jobdir: str, limits: Limits) -> tuple[bool, str | None, str]:
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=_child_env(token),
+            env=_child_env(token, jobdir),
             start_new_session=True,
-            preexec_fn=_limit_resources(limits),
         )
         timed_out = False
         try:
@@ -206,6 +215,7 @@ def _collect(jobdir: str, n_cases: int) -> JobResult:
     setup = _read(jobdir, "setup")
     errors = setup[0].get("errors", []) if setup else []
     setup_errors = [str(e)[:500] for e in errors] if isinstance(errors, list) else []
+    unprotected = setup[0].get("unprotected", []) if setup else []
     cases = []
     for index in range(n_cases):
         read = _read(jobdir, f"case-{index}")
@@ -226,4 +236,5 @@ def _collect(jobdir: str, n_cases: int) -> JobResult:
         except (ValueError, TypeError, KeyError, RecursionError):
             case = CaseResult("error", error="the returned value could not be read back")
         cases.append(case)
-    return JobResult(cases=cases, setup_errors=setup_errors)
+    return JobResult(cases=cases, setup_errors=setup_errors,
+                     unprotected=[str(u) for u in unprotected][:5] if isinstance(unprotected, list) else [])
