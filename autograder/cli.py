@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_LOST_MARKS, EXIT_UNGRADABLE = 0, 1, 2
+COMPACT_ABOVE = 5  # more notebooks than this: one line each instead of a table each
 
 
 class UsageError(Exception):
@@ -33,12 +34,14 @@ def _notebooks(paths: list[str]) -> list[Path]:
 
 
 def cmd_grade(args) -> int:
-    from autograder import report
-    from autograder.grading import grade_path
+    from autograder import batch, report
 
     paths = _notebooks(args.paths)
-    results = [grade_path(p, timeout=args.timeout, memory_mb=args.memory_mb) for p in paths]
-    print(report.table(results))
+    folder = Path(args.paths[0]) if len(args.paths) == 1 and Path(args.paths[0]).is_dir() else None
+    names = [batch.student_name(p, folder) for p in paths]
+    results = batch.grade_many(paths, jobs=args.jobs, progress=batch.Progress(len(paths)),
+                               timeout=args.timeout, memory_mb=args.memory_mb)
+    print(report.table(results) if len(results) <= COMPACT_ABOVE else report.compact_table(results, names))
     if args.verbose:
         text = report.details(results)
         if text:
@@ -54,6 +57,10 @@ def cmd_grade(args) -> int:
         report.write_gradescope(results, args.gradescope)
     if args.junit:
         report.write_junit(results, args.junit)
+    if args.csv:
+        report.atomic_write(args.csv, batch.summary_csv(results, names))
+    if args.reports:
+        batch.write_reports(results, names, Path(args.reports))
     if any(nb.error for nb in results):
         return EXIT_UNGRADABLE
     if all(e.full_marks for nb in results for e in nb.exercises):
@@ -77,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--gradescope", metavar="FILE", help="write a Gradescope results.json")
     grade.add_argument("--junit", metavar="FILE", help="write JUnit XML")
     grade.add_argument("-v", "--verbose", action="store_true", help="print every check of exercises that lost marks")
+    grade.add_argument("--csv", metavar="FILE", help="write a CSV summary: a row per notebook, a column per exercise")
+    grade.add_argument("--reports", metavar="DIR", help="write each student's feedback (.txt) and results (.json)")
+    grade.add_argument("-j", "--jobs", type=int, metavar="N", help="notebooks graded at once (default: the cores)")
     grade.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-clock limit per exercise")
     grade.add_argument("--memory-mb", type=int, metavar="MB", help="memory limit per exercise process")
     grade.set_defaults(run=cmd_grade)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from autograder.exercises import resolve_chapter
 from autograder.notebook import NotebookError, load_notebook, parse_notebook
-from autograder.report import _atomic_write
+from autograder.report import atomic_write
 from autograder.slicing import statements
 from autograder.spec import Chapter
 
@@ -75,5 +75,5 @@ def fill_file(notebook: str | Path, output: str | Path) -> Path:
     nb = load_notebook(notebook)
     chapter = resolve_chapter(nb)
     filled = fill_document(nb.raw, chapter)
-    _atomic_write(output, json.dumps(filled, indent=1, ensure_ascii=False) + "\n")
+    atomic_write(output, json.dumps(filled, indent=1, ensure_ascii=False) + "\n")
     return output

@@ -38,6 +38,25 @@ def table(results: list[NotebookResult]) -> str:
     return "\n\n".join(blocks)
 
 
+def compact_table(results: list[NotebookResult], names: list[str]) -> str:
+    """One line per notebook, for a batch: student, chapter, score, the first thing to fix."""
+    width = max(60, min(shutil.get_terminal_size((120, 20)).columns, 160))
+    w0 = max(len("student"), *(len(n) for n in names))
+    lines = [f"{'student':<{w0}}  {'ch':>2}  {'score':>7}  result", "-" * width]
+    for name, nb in zip(names, results):
+        if nb.error:
+            lines.append(f"{name:<{w0}}  {'':>2}  {'-':>7}  cannot be graded: {_clip(nb.error, width - w0 - 32)}")
+            continue
+        worst = next((e for e in nb.exercises if not e.full_marks), None)
+        result = "all exercises full marks" if worst is None else f"{worst.number} {worst.summary()}"
+        lines.append(f"{name:<{w0}}  {nb.chapter.number:>2}  {f'{nb.score}/{nb.max_score}':>7}  "
+                     f"{_clip(result, width - w0 - 16)}")
+    graded = [nb for nb in results if not nb.error]
+    lines.append(f"{len(results)} notebooks, {len(results) - len(graded)} ungradable, "
+                 f"{sum(nb.elapsed for nb in results):.1f} s of grading")
+    return "\n".join(lines)
+
+
 def details(results: list[NotebookResult]) -> str:
     """Full feedback for every exercise that lost marks."""
     parts = []
@@ -48,7 +67,7 @@ def details(results: list[NotebookResult]) -> str:
     return "\n\n".join(parts)
 
 
-def _atomic_write(path: str | Path, text: str) -> None:
+def atomic_write(path: str | Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder, then rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +118,7 @@ def gradescope(results: list[NotebookResult]) -> dict:
 
 
 def write_gradescope(results: list[NotebookResult], path: str | Path) -> None:
-    _atomic_write(path, json.dumps(gradescope(results), indent=2) + "\n")
+    atomic_write(path, json.dumps(gradescope(results), indent=2) + "\n")
 
 
 def junit(results: list[NotebookResult]) -> str:
@@ -140,4 +159,4 @@ def junit(results: list[NotebookResult]) -> str:
 
 
 def write_junit(results: list[NotebookResult], path: str | Path) -> None:
-    _atomic_write(path, junit(results))
+    atomic_write(path, junit(results))

@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,8 +75,13 @@ class JobResult:
     elapsed: float = 0.0
 
 
+# Sandboxed processes alive at once, across all threads: a batch of notebooks, each grading
+# its exercises in parallel, must not start more processes than the cores can serve.
+_SLOTS = threading.BoundedSemaphore((os.cpu_count() or 1) + 1)
+
+
 def run_job(cells: list[tuple[str, str]], function: str, cases: list, limits: Limits) -> JobResult:
-    """Run ``function`` from ``cells`` on each input case (lists of args, see wire)."""
+    """Run ``function`` from ``cells`` on each :class:`~autograder.spec.Case` in a sandbox."""
     encoder = wire.Encoder()
     encoded = [
         {
@@ -94,7 +100,8 @@ def run_job(cells: list[tuple[str, str]], function: str, cases: list, limits: Li
             "memory_mb": limits.memory_mb, "file_mb": limits.file_mb, "cpu_seconds": limits.cpu_seconds,
             "unreadable": unreadable_paths()}}, handle)
         np.savez(os.path.join(jobdir, "inputs.npz"), **encoder.arrays)
-        timed_out, exit_note, tail = _run_child(jobdir, limits)
+        with _SLOTS:
+            timed_out, exit_note, tail = _run_child(jobdir, limits)
         result = _collect(jobdir, len(cases))
         result.timed_out, result.exit_note, result.output_tail = timed_out, exit_note, tail
     finally:
