@@ -39,8 +39,9 @@ def cmd_grade(args) -> int:
     paths = _notebooks(args.paths)
     folder = Path(args.paths[0]) if len(args.paths) == 1 and Path(args.paths[0]).is_dir() else None
     names = [batch.student_name(p, folder) for p in paths]
+    hidden = load_hidden_checks(args.hidden) if args.hidden else None
     results = batch.grade_many(paths, jobs=args.jobs, progress=batch.Progress(len(paths)),
-                               timeout=args.timeout, memory_mb=args.memory_mb)
+                               timeout=args.timeout, memory_mb=args.memory_mb, hidden=hidden)
     print(report.table(results) if len(results) <= COMPACT_ABOVE else report.compact_table(results, names))
     if args.verbose:
         text = report.details(results)
@@ -68,6 +69,33 @@ def cmd_grade(args) -> int:
     return EXIT_LOST_MARKS
 
 
+def load_hidden_checks(path: str) -> dict:
+    """Instructor-only checks: a Python file defining ``HIDDEN_CHECKS = {name: [Check, ...]}``.
+
+    It is the instructor's own code and runs in the grader (never sent to student code).
+    """
+    import runpy
+
+    from autograder.exercises import find_exercise
+    from autograder.spec import Check
+
+    if not Path(path).is_file():
+        raise UsageError(f"{path}: no such hidden-checks file")
+    try:
+        namespace = runpy.run_path(path)
+    except Exception as exc:
+        raise UsageError(f"{path}: cannot be loaded ({type(exc).__name__}: {exc})") from None
+    checks = namespace.get("HIDDEN_CHECKS")
+    if not isinstance(checks, dict):
+        raise UsageError(f"{path}: defines no HIDDEN_CHECKS dictionary")
+    for name, items in checks.items():
+        if find_exercise(name) is None:
+            raise UsageError(f"{path}: {name!r} is not an exercise of this course")
+        if not isinstance(items, list) or not all(isinstance(c, Check) for c in items):
+            raise UsageError(f"{path}: HIDDEN_CHECKS[{name!r}] must be a list of autograder.spec.Check")
+    return checks
+
+
 def cmd_fill(args) -> int:
     from autograder.fill import fill_file
 
@@ -86,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("-v", "--verbose", action="store_true", help="print every check of exercises that lost marks")
     grade.add_argument("--csv", metavar="FILE", help="write a CSV summary: a row per notebook, a column per exercise")
     grade.add_argument("--reports", metavar="DIR", help="write each student's feedback (.txt) and results (.json)")
+    grade.add_argument("--hidden", metavar="FILE.py", help="instructor-only checks (HIDDEN_CHECKS); graded, "
+                       "never shown with their inputs; a separate after_published Gradescope entry")
     grade.add_argument("-j", "--jobs", type=int, metavar="N", help="notebooks graded at once (default: the cores)")
     grade.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-clock limit per exercise")
     grade.add_argument("--memory-mb", type=int, metavar="MB", help="memory limit per exercise process")

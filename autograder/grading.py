@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +57,14 @@ class ExerciseResult:
     def full_marks(self) -> bool:
         return self.score == self.max_score and self.max_score > 0
 
+    def part(self, hidden: bool) -> "ExerciseResult":
+        """The same result restricted to its visible (or its hidden) checks."""
+        checks = [c for c in self.checks if c.hidden == hidden]
+        part = replace(self, checks=checks, max_points=sum(c.points for c in checks))
+        if self.status not in ("missing", "not implemented"):
+            part.status = "passed" if part.full_marks else "failed"
+        return part
+
     def summary(self) -> str:
         """The first thing to fix, in one line."""
         if self.status == "missing":
@@ -76,7 +84,8 @@ class ExerciseResult:
             return "\n".join(lines)
         for check in self.checks:
             mark = "PASS" if check.passed else "FAIL"
-            lines.append(f"  [{mark}] {check.name}" + ("" if check.passed else f": {check.message}"))
+            name = f"(hidden) {check.name}" if check.hidden else check.name
+            lines.append(f"  [{mark}] {name}" + ("" if check.passed else f": {check.message}"))
         lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
 
@@ -98,7 +107,8 @@ class NotebookResult:
         return sum(e.max_score for e in self.exercises)
 
 
-def grade_path(path: str | Path, *, timeout: float | None = None, memory_mb: int | None = None) -> NotebookResult:
+def grade_path(path: str | Path, *, timeout: float | None = None, memory_mb: int | None = None,
+               hidden: dict[str, list[Check]] | None = None) -> NotebookResult:
     """Grade one notebook file. Never raises for a bad notebook: see ``NotebookResult.error``."""
     start = time.monotonic()
     try:
@@ -106,27 +116,30 @@ def grade_path(path: str | Path, *, timeout: float | None = None, memory_mb: int
         chapter = resolve_chapter(nb)
     except NotebookError as exc:
         return NotebookResult(path=str(path), error=str(exc), elapsed=time.monotonic() - start)
-    result = grade_notebook(nb, chapter, timeout=timeout, memory_mb=memory_mb)
+    result = grade_notebook(nb, chapter, timeout=timeout, memory_mb=memory_mb, hidden=hidden)
     result.path = str(path)
     result.elapsed = time.monotonic() - start
     return result
 
 
 def grade_notebook(nb: Notebook, chapter: Chapter, *, exercises: list[Exercise] | None = None,
-                   timeout: float | None = None, memory_mb: int | None = None) -> NotebookResult:
+                   timeout: float | None = None, memory_mb: int | None = None,
+                   hidden: dict[str, list[Check]] | None = None) -> NotebookResult:
     exercises = exercises if exercises is not None else chapter.exercises
     # One thread per exercise: each mostly waits for its sandboxed process, and starting the
     # slow ones (torch imports) at once overlaps them with the rest.
     workers = max(1, len(exercises))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda e: grade_exercise(nb, e, timeout=timeout, memory_mb=memory_mb), exercises))
+        results = list(pool.map(lambda e: grade_exercise(nb, e, timeout=timeout, memory_mb=memory_mb,
+                                                         hidden=(hidden or {}).get(e.name, [])), exercises))
     return NotebookResult(path=str(nb.path or "<notebook>"), chapter=chapter, exercises=results)
 
 
 def grade_exercise(nb: Notebook, exercise: Exercise, *, timeout: float | None = None,
-                   memory_mb: int | None = None) -> ExerciseResult:
+                   memory_mb: int | None = None, hidden: list[Check] = ()) -> ExerciseResult:
+    """Grade one exercise: its own checks, then any instructor-only ``hidden`` checks."""
     start = time.monotonic()
-    checks = exercise.build_checks()
+    checks = exercise.build_checks() + [replace(check, hidden=True) for check in hidden]
     result = ExerciseResult(exercise.number, exercise.name, "missing",
                             max_points=sum(c.points for c in checks))
     code = slice_exercise(nb, exercise.name)
@@ -188,14 +201,21 @@ def _reference_output(exercise: Exercise, case: Case):
 
 def _judge(check: Check, case: Case, got, expected, live_args, exercise: Exercise, job, code,
            died_here: bool) -> Outcome:
-    where = "on a hidden input" if check.hidden else f"on input {case.label}"
+    if check.hidden and got.status in ("ok", "error"):
+        # Nothing about a hidden input reaches the student: not its values, not the
+        # message of an exception it caused. The exception's type is a fair hint.
+        if got.status == "ok":
+            outcome = check.judge(case, got, expected, live_args)
+            return outcome if outcome.passed else Outcome(False, "wrong result on a hidden input")
+        kind = (got.error or "an exception").split(":")[0].split(" (")[0]
+        return Outcome(False, f"raised {kind} on a hidden input")
+    where = f"on input {case.label}"
     if got.status == "ok":
         outcome = check.judge(case, got, expected, live_args)
         if outcome.passed:
             return outcome
-        message = outcome.message if not check.hidden else "the result is wrong (details of hidden checks are not shown)"
         hint = _hint(exercise, live_args, got.value, expected)
-        return Outcome(False, f"{where}: {message}" + (f". Hint: {hint}" if hint else ""))
+        return Outcome(False, f"{where}: {outcome.message}" + (f". Hint: {hint}" if hint else ""))
     if got.status == "not_implemented":
         return Outcome(False, "not implemented yet (the function still raises NotImplementedError)")
     if got.status == "undefined":

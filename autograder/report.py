@@ -96,15 +96,28 @@ def gradescope(results: list[NotebookResult]) -> dict:
     tests = []
     for nb in gradable:
         for exercise in nb.exercises:
+            visible = exercise.part(hidden=False)
             tests.append({
                 "name": _test_name(nb, exercise, several),
                 "number": exercise.number,
-                "score": exercise.score,
-                "max_score": exercise.max_score,
-                "status": "passed" if exercise.full_marks else "failed",
-                "output": exercise.feedback(),
+                "score": visible.score,
+                "max_score": visible.max_score,
+                "status": "passed" if visible.full_marks else "failed",
+                "output": visible.feedback(),
                 "visibility": "visible",
             })
+            if any(c.hidden for c in exercise.checks):
+                # Instructor-only checks: a second entry students see once grades are published.
+                hidden = exercise.part(hidden=True)
+                tests.append({
+                    "name": _test_name(nb, exercise, several) + " (hidden checks)",
+                    "number": exercise.number,
+                    "score": hidden.score,
+                    "max_score": hidden.max_score,
+                    "status": "passed" if hidden.full_marks else "failed",
+                    "output": hidden.feedback(),
+                    "visibility": "after_published",
+                })
     errors = [f"{nb.path}: {nb.error}" for nb in results if nb.error]
     output = "\n".join(errors) if errors else f"{sum(t['score'] for t in tests)}/{sum(t['max_score'] for t in tests)} points"
     return {
