@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import queue
 import secrets
 import shutil
 import signal
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder import wire
+from autograder import isolation, wire
 
 PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 MAX_RESULT_BYTES = 256 * 1024 * 1024  # per case, arrays included
@@ -100,8 +101,10 @@ def run_job(cells: list[tuple[str, str]], function: str, cases: list, limits: Li
             "memory_mb": limits.memory_mb, "file_mb": limits.file_mb, "cpu_seconds": limits.cpu_seconds,
             "unreadable": unreadable_paths()}}, handle)
         np.savez(os.path.join(jobdir, "inputs.npz"), **encoder.arrays)
+        needs_torch = any(isinstance(a, wire.Tensor) for case in cases for a in case.args) or any(
+            "torch" in source for _, source in cells)
         with _SLOTS:
-            timed_out, exit_note, tail = _run_child(jobdir, limits)
+            timed_out, exit_note, tail = _run_child(jobdir, limits, needs_torch)
         result = _collect(jobdir, len(cases))
         result.timed_out, result.exit_note, result.output_tail = timed_out, exit_note, tail
     finally:
@@ -130,9 +133,116 @@ def _child_env(token: str, jobdir: str) -> dict:
     return env
 
 
-def _run_child(jobdir: str, limits: Limits) -> tuple[bool, str | None, str]:
+class ForkServer:
+    """The client of :mod:`autograder._zygote`: spawn a job, wait for it with a time limit."""
+
+    def __init__(self):
+        env = _child_env("", tempfile.gettempdir())
+        env.pop(JOB_TOKEN_VAR)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "autograder._zygote"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+        )
+        self.lock = threading.Lock()  # one spawn request in flight at a time
+        self.spawned: "queue.Queue[int | None]" = queue.Queue()
+        self.exits: dict[int, int] = {}
+        self.changed = threading.Condition()
+        threading.Thread(target=self._read, daemon=True, name="zygote-reader").start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if "pid" in message:
+                self.spawned.put(int(message["pid"]))
+            elif "exit" in message:
+                with self.changed:
+                    self.exits[int(message["exit"])] = int(message["status"])
+                    self.changed.notify_all()
+        self.spawned.put(None)  # the zygote is gone
+        with self.changed:
+            self.changed.notify_all()
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def spawn(self, jobdir: str, env: dict, torch: bool) -> int | None:
+        with self.lock:
+            if not self.alive:
+                return None
+            request = json.dumps({"jobdir": jobdir, "env": env, "torch": torch}) + "\n"
+            try:
+                self.proc.stdin.write(request.encode())
+                self.proc.stdin.flush()
+                return self.spawned.get(timeout=60)
+            except (OSError, queue.Empty):
+                return None
+
+    def wait(self, pid: int, timeout: float) -> int | None:
+        """The child's exit code (negative: killed by that signal), or None on timeout."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while pid not in self.exits:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.alive and pid not in self.exits:
+                    return self.exits.pop(pid, None)
+                self.changed.wait(min(left, 0.5))
+            return self.exits.pop(pid)
+
+
+_SERVER: ForkServer | None = None
+_SERVER_LOCK = threading.Lock()
+
+
+def fork_server() -> ForkServer | None:
+    """The process-wide fork server, started on first use; None where it must not be used.
+
+    It is used only where Landlock scopes signals (children cannot signal it) and can be
+    turned off with PG_AUTOGRADER_FORKSERVER=0.
+    """
+    global _SERVER
+    if os.environ.get("PG_AUTOGRADER_FORKSERVER", "1") == "0" or isolation.landlock_abi() < 6:
+        return None
+    with _SERVER_LOCK:
+        if _SERVER is None or not _SERVER.alive:
+            try:
+                _SERVER = ForkServer()
+            except OSError:
+                return None
+        return _SERVER
+
+
+def _exit_note(code: int | None, timed_out: bool, limits: Limits, jobdir: str) -> str | None:
+    if timed_out:
+        return f"stopped after the time limit of {limits.timeout:g} s"
+    if code is None:
+        return "the process ended without a result"
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else "?"
+        note = f"the process was killed by signal {name}"
+        return note + (" (often: out of memory)" if -code == signal.SIGKILL else "")
+    if code != 0 and not os.path.exists(os.path.join(jobdir, "done.json")):
+        return f"the process exited with status {code}"
+    return None
+
+
+def _run_child(jobdir: str, limits: Limits, needs_torch: bool) -> tuple[bool, str | None, str]:
     log_path = os.path.join(jobdir, "output.log")
     token = secrets.token_hex(16)
+    server = fork_server()
+    if server is not None:
+        pid = server.spawn(jobdir, _child_env(token, jobdir), needs_torch)
+        if pid is not None:
+            code = server.wait(pid, limits.timeout)
+            timed_out = code is None and server.alive
+            _kill_group(pid)
+            if code is None:
+                code = server.wait(pid, 5)
+            _kill_stragglers(token)
+            return timed_out, _exit_note(code, timed_out, limits, jobdir), _tail(log_path)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "autograder._worker", jobdir],
@@ -152,17 +262,7 @@ def _run_child(jobdir: str, limits: Limits) -> tuple[bool, str | None, str]:
             _kill_group(proc.pid)
             proc.wait()
             _kill_stragglers(token)
-    note = None
-    if timed_out:
-        note = f"stopped after the time limit of {limits.timeout:g} s"
-    elif proc.returncode < 0:
-        name = signal.Signals(-proc.returncode).name if -proc.returncode in signal.valid_signals() else "?"
-        note = f"the process was killed by signal {name}"
-        if -proc.returncode == signal.SIGKILL:
-            note += " (often: out of memory)"
-    elif proc.returncode != 0 and not os.path.exists(os.path.join(jobdir, "done.json")):
-        note = f"the process exited with status {proc.returncode}"
-    return timed_out, note, _tail(log_path)
+    return timed_out, _exit_note(proc.returncode, timed_out, limits, jobdir), _tail(log_path)
 
 
 def _kill_group(pid: int) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,9 +35,11 @@ def grade_one(cells: list[str], name: str, **kwargs):
     return grade_exercise(notebook_from_sources(cells), exercise, **kwargs)
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300, env: dict | None = None
+            ) -> subprocess.CompletedProcess:
+    """``python -m autograder ARGS`` in a subprocess; ``env`` adds to the environment."""
     return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd or REPO,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
 
 
 def load_json(path: Path) -> dict:
