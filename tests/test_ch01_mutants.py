@@ -1,35 +1,9 @@
-"""Mutation testing of the chapter 1 grader.
-
-Each mutant is a realistic wrong implementation of an exercise, written as a notebook cell; the
-grader must take marks off every one of them (and, where it knows the mistake, say so in a hint).
-Each alternative is a correct implementation written differently from the reference; the grader
-must give it full marks. All notebooks are graded once per session, in parallel (every grade is
-its own sandboxed subprocess), and the parametrized tests read the results.
-"""
+"""Mutation testing of the chapter 1 grader (the harness: tests/mutation.py)."""
 from __future__ import annotations
 
-import os
-import textwrap
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-
-import pytest
-
-from conftest import grade_one
+from mutation import Impl, define_tests
 
 IMPORTS = "import numpy as np\nimport torch"
-
-
-@dataclass(frozen=True)
-class Impl:
-    id: str
-    exercise: str
-    source: str
-    expect: str | None = None  # a distinctive substring the feedback must contain (hint or message)
-
-    @property
-    def cells(self) -> list[str]:
-        return [IMPORTS, textwrap.dedent(self.source).strip() + "\n"]
 
 
 # --- 1.1 gaussian_score: wrong ------------------------------------------------------------------
@@ -424,58 +398,5 @@ CORRECT = GAUSSIAN_CORRECT + CATEGORICAL_CORRECT + AUTOGRAD_CORRECT
 EXERCISES = ("gaussian_score", "categorical_score", "autograd_score")
 
 
-def _key(impl: Impl) -> str:
-    return f"{impl.exercise}/{impl.id}"
-
-
-def test_the_lists_are_well_formed():
-    keys = [_key(i) for i in MUTANTS + CORRECT]
-    assert len(keys) == len(set(keys)), "duplicate ids"
-    for exercise in EXERCISES:
-        assert sum(m.exercise == exercise for m in MUTANTS) >= 5, exercise
-        assert sum(c.exercise == exercise for c in CORRECT) >= 2, exercise
-
-
-@pytest.fixture(scope="module")
-def graded():
-    """Every mutant and alternative graded once, a few sandboxed subprocesses at a time."""
-    impls = MUTANTS + CORRECT
-    # Torch ones first: they take longest (importing torch), so the pool drains evenly.
-    impls = sorted(impls, key=lambda i: i.exercise != "autograd_score")
-    workers = max(2, min(8, os.cpu_count() or 2))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda i: grade_one(i.cells, i.exercise), impls))
-    return {_key(i): r for i, r in zip(impls, results)}
-
-
-def _check_killed(graded, mutant):
-    result = graded[_key(mutant)]
-    feedback = result.feedback()
-    assert result.max_score > 0
-    assert result.score < result.max_score, f"mutant {mutant.id} survived:\n{feedback}"
-    assert result.status == "failed", feedback
-    if mutant.expect is not None:
-        assert mutant.expect in feedback, f"expected {mutant.expect!r} in the feedback:\n{feedback}"
-
-
-@pytest.mark.parametrize("mutant", MUTANTS, ids=_key)
-def test_mutant_loses_marks(graded, mutant):
-    _check_killed(graded, mutant)
-
-
-@pytest.mark.parametrize("impl", CORRECT, ids=_key)
-def test_correct_alternative_gets_full_marks(graded, impl):
-    result = graded[_key(impl)]
-    assert result.full_marks, f"correct implementation {impl.id} lost marks:\n{result.feedback()}"
-    assert result.status == "passed", result.feedback()
-
-
-def test_kill_rate(graded):
-    killed = [m for m in MUTANTS if graded[_key(m)].score < graded[_key(m)].max_score]
-    survivors = [_key(m) for m in MUTANTS if m not in killed]
-    rate = len(killed) / len(MUTANTS)
-    for exercise in EXERCISES:
-        mine = [m for m in MUTANTS if m.exercise == exercise]
-        print(f"{exercise}: {sum(m in killed for m in mine)}/{len(mine)} mutants killed")
-    print(f"kill rate: {len(killed)}/{len(MUTANTS)} = {rate:.3f}")
-    assert rate == 1.0, f"surviving mutants: {survivors}"
+define_tests(globals(), mutants=MUTANTS, correct=CORRECT, exercises=EXERCISES, imports=IMPORTS,
+             slow_first="autograd_score")
