@@ -138,6 +138,62 @@ def matches_reference_gradients(rtol: float = 1e-6, atol: float = 1e-9):
     return judge
 
 
+def matches_reference_at_scale(rtol: float = RTOL):
+    """A judge for results of extreme scale (entries ~1e6 next to exact zeros): every entry
+    within ``rtol`` times the largest expected entry. A zero computed as 1e-12 of a 1e6 matrix
+    passes; a wrong formula (off by a factor, a term) still fails."""
+    def judge(case, got, expected, args) -> Outcome:
+        values = expected.array if isinstance(expected, TensorData) else np.asarray(expected)
+        scale = float(np.max(np.abs(values))) if values.size else 1.0
+        return compare_values(got.value, expected, rtol=rtol, atol=rtol * scale)
+
+    return judge
+
+
+def result_is_detached(rtol: float = 1e-6, atol: float = 1e-9):
+    """A judge for torch results that must come back detached from any autograd graph."""
+    def judge(case, got, expected, args) -> Outcome:
+        value = got.value
+        if not isinstance(value, TensorData):
+            return Outcome(False, f"expected a torch.Tensor, got {describe_type(value)}")
+        if value.requires_grad or value.has_grad_fn:
+            return Outcome(False, "the result is still attached to an autograd graph (requires_grad=True); "
+                                  "return it .detach()-ed")
+        return compare_values(value, expected, rtol=rtol, atol=atol)
+
+    return judge
+
+
+def leaves_input_unchanged(index: int, name: str, rtol: float = 1e-6, atol: float = 1e-9):
+    """A judge for torch exercises that must not change an input tensor (``Case(observe_args=True)``):
+    its values, its ``.grad`` and its ``requires_grad`` stay as they were, and the result is right."""
+    def judge(case, got, expected, args) -> Outcome:
+        before = args[index]
+        after = got.args_after[index] if got.args_after and len(got.args_after) > index else None
+        if not isinstance(after, TensorData):
+            return Outcome(False, f"{name} could not be read back after the call")
+        if not np.array_equal(after.array, before.detach().numpy()):
+            return Outcome(False, f"{name} changed: it was {before.detach().numpy()}, after the call it is {after.array}")
+        if before.grad is None and after.grad is not None:
+            return Outcome(False, f"{name}.grad was None and is now {after.grad}: .backward() on the caller's "
+                                  f"{name} accumulates into its .grad; differentiate a detached copy "
+                                  f"({name}.detach().clone()) or use torch.autograd.grad")
+        if before.grad is not None and (after.grad is None or not np.array_equal(after.grad, before.grad.numpy())):
+            return Outcome(False, f"{name}.grad changed from {before.grad.numpy()} to {after.grad}: leave the "
+                                  f"caller's gradient alone (use torch.autograd.grad or a detached copy of {name})")
+        if after.requires_grad != bool(before.requires_grad):
+            return Outcome(False, f"{name}.requires_grad changed: set requires_grad on a detached copy, not on {name}")
+        return compare_values(got.value, expected, rtol=rtol, atol=atol)
+
+    return judge
+
+
+def describe_input(name: str, value) -> str:
+    """How a case names one input for the student: its shape, or its value if a number."""
+    value = np.asarray(value)
+    return f"{name} of shape {value.shape}" if value.ndim else f"{name} = {value.item():.4g}"
+
+
 def as_array(value) -> np.ndarray:
     """An ndarray view of a returned value (TensorData included), for hint detectors."""
     return value.array if isinstance(value, TensorData) else np.asarray(value, dtype=np.float64)

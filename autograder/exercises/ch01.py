@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks import as_array, close, compare_values, matches_reference
-from autograder.spec import Case, Chapter, Check, Exercise, Hint, Outcome
-from autograder.wire import Fixture, TensorData, Tensor
-
-
-def _shape(name, v) -> str:
-    v = np.asarray(v)
-    return f"{name} of shape {v.shape}" if v.ndim else f"{name} = {v.item():.4g}"
+from autograder.checks import (
+    as_array, close, describe_input, leaves_input_unchanged, matches_reference, result_is_detached,
+)
+from autograder.spec import Case, Chapter, Check, Exercise, Hint
+from autograder.wire import Fixture, Tensor
 
 
 # --- 1.1 gaussian_score ---------------------------------------------------------------------
 
 def _gaussian_case(x, mu, sigma) -> Case:
-    return Case((x, mu, sigma), f"{_shape('x', x)}, {_shape('mu', mu)}, {_shape('sigma', sigma)}")
+    return Case((x, mu, sigma), f"{describe_input('x', x)}, {describe_input('mu', mu)}, {describe_input('sigma', sigma)}")
 
 
 def gaussian_checks() -> list[Check]:
@@ -89,7 +86,7 @@ GAUSSIAN_HINTS = [
 # --- 1.2 categorical_score ------------------------------------------------------------------
 
 def _categorical_case(a, logits, note="") -> Case:
-    label = f"{_shape('a', a)}, {_shape('logits', logits)}" + (f" ({note})" if note else "")
+    label = f"{describe_input('a', a)}, {describe_input('logits', logits)}" + (f" ({note})" if note else "")
     return Case((a, logits), label)
 
 
@@ -204,37 +201,9 @@ def autograd_checks() -> list[Check]:
         Check("per-sample gradients on five models", value_cases, matches_reference(rtol=1e-6, atol=1e-9), points=2),
         Check("a batch of one sample", one_cases, matches_reference(rtol=1e-6, atol=1e-9)),
         Check("float32 in, float32 out", f32_cases, matches_reference(rtol=1e-4, atol=1e-5)),
-        Check("the result is detached", detach_cases, _detached),
-        Check("theta and theta.grad are left unchanged", untouched_cases, _untouched),
+        Check("the result is detached", detach_cases, result_is_detached()),
+        Check("theta and theta.grad are left unchanged", untouched_cases, leaves_input_unchanged(1, "theta")),
     ]
-
-
-def _detached(case, got, expected, args) -> Outcome:
-    value = got.value
-    if not isinstance(value, TensorData):
-        return Outcome(False, f"expected a torch.Tensor, got {type(value).__name__}")
-    if value.requires_grad or value.has_grad_fn:
-        return Outcome(False, "the result is still attached to an autograd graph (requires_grad=True); "
-                              "return it .detach()-ed")
-    return compare_values(value, expected, rtol=1e-6, atol=1e-9)
-
-
-def _untouched(case, got, expected, args) -> Outcome:
-    before = args[1]
-    after = got.args_after[1] if got.args_after and len(got.args_after) > 1 else None
-    if not isinstance(after, TensorData):
-        return Outcome(False, "theta could not be read back after the call")
-    if not np.array_equal(after.array, before.detach().numpy()):
-        return Outcome(False, f"theta changed: it was {before.detach().numpy()}, after the call it is {after.array}")
-    if before.grad is None and after.grad is not None:
-        return Outcome(False, f"theta.grad was None and is now {after.grad}: calling .backward() on the caller's "
-                              "theta accumulates into its .grad; differentiate a detached copy, or use torch.autograd.grad")
-    if before.grad is not None and (after.grad is None or not np.array_equal(after.grad, before.grad.numpy())):
-        return Outcome(False, f"theta.grad changed from {before.grad.numpy()} to {after.grad}: leave the caller's "
-                              "gradient alone (use torch.autograd.grad or a detached copy of theta)")
-    if not after.requires_grad == bool(before.requires_grad):
-        return Outcome(False, "theta.requires_grad changed")
-    return compare_values(got.value, expected, rtol=1e-6, atol=1e-9)
 
 
 AUTOGRAD_HINTS = [

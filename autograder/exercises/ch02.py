@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks import as_array, close, compare_values, matches_reference
-from autograder.spec import Case, Chapter, Check, Exercise, Hint, Outcome
-from autograder.wire import Fixture, Tensor, TensorData
-
-
-def _shape(name, v) -> str:
-    v = np.asarray(v)
-    return f"{name} of shape {v.shape}" if v.ndim else f"{name} = {v.item():.4g}"
+from autograder.checks import (
+    as_array, close, describe_input, leaves_input_unchanged, matches_reference, matches_reference_at_scale, result_is_detached,
+)
+from autograder.spec import Case, Chapter, Check, Exercise, Hint
+from autograder.wire import Fixture, Tensor
 
 
 # --- 2.1 empirical_fisher -------------------------------------------------------------------
 
 def _scores_case(scores, note="") -> Case:
-    return Case((scores,), _shape("scores", scores) + (f" ({note})" if note else ""))
+    return Case((scores,), describe_input("scores", scores) + (f" ({note})" if note else ""))
 
 
 def empirical_fisher_checks() -> list[Check]:
@@ -126,19 +123,9 @@ def gaussian_fisher_checks() -> list[Check]:
     return [
         Check("values at random (mu, sigma)", random_cases, judge, points=2),
         Check("Python and NumPy numbers (ints, float32)", number_cases, judge),
-        Check("tiny and huge sigma (1e-3, 1e3)", scale_cases, _matches_relative_to_largest(1e-7)),
+        Check("tiny and huge sigma (1e-3, 1e3)", scale_cases, matches_reference_at_scale(1e-7)),
         Check("the information does not depend on mu", mu_cases, judge),
     ]
-
-
-def _matches_relative_to_largest(rtol):
-    """A judge for results whose scale is extreme (entries ~1e6 or ~1e-6): every entry within
-    rtol times the largest expected entry, so a zero entry computed as 1e-12 of a 1e6 matrix
-    passes, while any wrong formula (off by a factor of sigma or more) fails."""
-    def judge(case, got, expected, args) -> Outcome:
-        scale = float(np.max(np.abs(expected))) if np.size(expected) else 1.0
-        return compare_values(got.value, expected, rtol=rtol, atol=rtol * scale)
-    return judge
 
 
 def _gauss_diag(a, b):
@@ -173,7 +160,7 @@ GAUSSIAN_FISHER_HINTS = [
 # --- 2.3 categorical_fisher -----------------------------------------------------------------
 
 def _logits_case(logits, note="") -> Case:
-    return Case((logits,), _shape("logits", logits) + (f" ({note})" if note else ""))
+    return Case((logits,), describe_input("logits", logits) + (f" ({note})" if note else ""))
 
 
 def categorical_fisher_checks() -> list[Check]:
@@ -302,38 +289,9 @@ def hessian_fisher_checks() -> list[Check]:
               points=2),
         Check("one sample (N = 1), one parameter (d = 1)", small_cases, matches_reference(rtol=1e-6, atol=1e-9)),
         Check("float32 in, float32 out", f32_cases, matches_reference(rtol=1e-4, atol=1e-5)),
-        Check("the result is detached", detach_cases, _detached),
-        Check("theta and theta.grad are left unchanged", untouched_cases, _untouched),
+        Check("the result is detached", detach_cases, result_is_detached()),
+        Check("theta and theta.grad are left unchanged", untouched_cases, leaves_input_unchanged(1, "theta")),
     ]
-
-
-def _detached(case, got, expected, args) -> Outcome:
-    value = got.value
-    if not isinstance(value, TensorData):
-        return Outcome(False, f"expected a torch.Tensor, got {type(value).__name__}")
-    if value.requires_grad or value.has_grad_fn:
-        return Outcome(False, "the result is still attached to an autograd graph (requires_grad=True); "
-                              "return it .detach()-ed")
-    return compare_values(value, expected, rtol=1e-6, atol=1e-9)
-
-
-def _untouched(case, got, expected, args) -> Outcome:
-    before = args[1]
-    after = got.args_after[1] if got.args_after and len(got.args_after) > 1 else None
-    if not isinstance(after, TensorData):
-        return Outcome(False, "theta could not be read back after the call")
-    if not np.array_equal(after.array, before.detach().numpy()):
-        return Outcome(False, f"theta changed: it was {before.detach().numpy()}, after the call it is {after.array}")
-    if before.grad is None and after.grad is not None:
-        return Outcome(False, f"theta.grad was None and is now {after.grad}: .backward() on the caller's theta "
-                              "accumulates into its .grad; differentiate a detached copy "
-                              "(theta.detach().clone()) or use torch.autograd.grad / torch.func.hessian")
-    if before.grad is not None and (after.grad is None or not np.array_equal(after.grad, before.grad.numpy())):
-        return Outcome(False, f"theta.grad changed from {before.grad.numpy()} to {after.grad}: leave the caller's "
-                              "gradient alone (differentiate a detached copy of theta)")
-    if after.requires_grad != bool(before.requires_grad):
-        return Outcome(False, "theta.requires_grad changed: set requires_grad on a detached copy, not on theta")
-    return compare_values(got.value, expected, rtol=1e-6, atol=1e-9)
 
 
 def _n_samples(args) -> int:
