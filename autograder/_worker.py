@@ -73,12 +73,7 @@ def _run_case(fn, case: dict, inputs) -> tuple[dict, dict]:
     try:
         args = [wire.to_live(a, inputs) for a in case["args"]]
         kwargs = {k: wire.to_live(v, inputs) for k, v in case.get("kwargs", {}).items()}
-        value = fn(*args, **kwargs)
-        payload = {"status": "ok"}
-        if case.get("op") == "backward":
-            payload["value"] = encoder.encode(wire.backward_of(value, args))
-        else:
-            payload["value"] = encoder.encode(value)
+        payload = {"status": "ok", "value": encoder.encode(wire.apply_op(case.get("op", "call"), fn, args, kwargs))}
     except NotImplementedError as exc:
         payload = {"status": "not_implemented", "error": _describe(exc)}
     except BaseException as exc:  # SystemExit and KeyboardInterrupt too: they end only this case

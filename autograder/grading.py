@@ -189,9 +189,7 @@ def _reference_output(exercise: Exercise, case: Case):
     specs = [encoder.encode(a) for a in case.args]
     live = tuple(wire.to_live(s, encoder.arrays) for s in specs)
     kwargs = {k: wire.to_live(encoder.encode(v), encoder.arrays) for k, v in case.kwargs.items()}
-    value = exercise.reference(*live, **kwargs)
-    if case.op == "backward":
-        value = wire.backward_of(value, live)
+    value = wire.apply_op(case.op, exercise.reference, live, kwargs)
     out = wire.Encoder()
     tree = out.encode(value)
     # Fresh inputs for hint detectors: the reference call must not be able to alter them.

@@ -14,7 +14,7 @@ class Case:
     label: str  # what the student is told about the input, e.g. "x of shape (5, 1), mu=0.3"
     kwargs: dict = field(default_factory=dict)
     observe_args: bool = False  # also send back the inputs after the call (to catch mutation)
-    op: str = "call"  # "call", or "backward": also return grads of sum(output) w.r.t. tensor inputs
+    op: str = "call"  # "call", "backward" (also grads of sum(output)) or "probe:NAME": see wire.apply_op
 
 
 @dataclass

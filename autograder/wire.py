@@ -234,6 +234,26 @@ def to_live(spec: dict, arrays) -> Any:
     raise ValueError(f"cannot decode input {spec!r}")
 
 
+def apply_op(op: str, fn, args, kwargs):
+    """What a case does with the exercise ``fn`` (the student's, or the reference):
+
+    * ``"call"``: ``fn(*args, **kwargs)``;
+    * ``"backward"``: the call, then :func:`backward_of` (a torch gradient check);
+    * ``"probe:NAME"``: ``probes.NAME(fn, *args, **kwargs)``, trusted code of
+      :mod:`autograder.probes` that exercises an object (e.g. a class the student wrote)
+      and returns plain data about it.
+    """
+    if op == "call":
+        return fn(*args, **kwargs)
+    if op == "backward":
+        return backward_of(fn(*args, **kwargs), args)
+    if op.startswith("probe:"):
+        from autograder import probes
+
+        return probes.get(op.removeprefix("probe:"))(fn, *args, **kwargs)
+    raise ValueError(f"unknown operation {op!r}")
+
+
 def backward_of(value, args):
     """For gradient checks: ``(value, [d sum(value) / d a for each tensor input a that requires grad])``.
 

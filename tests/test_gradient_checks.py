@@ -54,3 +54,29 @@ def test_right_values_with_wrong_gradients_fail(code, message):
     result = grade(code)
     assert not result.full_marks
     assert message in result.feedback(), result.feedback()
+
+
+def test_probe_operation_runs_trusted_code_on_the_students_function():
+    """op="probe:call_twice": the probe calls the student's function twice in the sandbox."""
+    from autograder.checks import compare_values
+    from autograder.spec import Outcome
+
+    def judge(case, got, expected, args):
+        for mine, want in zip(got.value, expected):
+            outcome = compare_values(mine, want)
+            if not outcome.passed:
+                return outcome
+        return Outcome(True)
+
+    def checks():
+        case = Case((Tensor(X, "float64"), Tensor(W, "float64")), "x, w", op="probe:call_twice")
+        return [Check("the same result twice", [case], judge)]
+
+    toy = Chapter("98_toy", 98, "Toy", "toy_reference", [Exercise("98.1", "softplus_sum", checks, timeout=60)])
+    stateful = ("CALLS = [0]\n"
+                "def softplus_sum(x, w):\n"
+                "    CALLS[0] += 1\n"
+                "    return torch.nn.functional.softplus(x * w).sum(-1) * CALLS[0]\n")
+    good = "def softplus_sum(x, w):\n    return torch.nn.functional.softplus(x * w).sum(-1)\n"
+    assert grade_exercise(notebook_from_sources([IMPORTS, good]), toy.exercises[0]).full_marks
+    assert not grade_exercise(notebook_from_sources([IMPORTS, stateful]), toy.exercises[0]).full_marks
