@@ -24,15 +24,38 @@ def reference_source(exercise) -> str:
 
 
 def stub_source(exercise) -> str:
-    """The student's stub: the reference's signature and docstring, then ``raise NotImplementedError``."""
+    """The student's stub, made from the reference: for a function, its signature and
+    docstring then ``raise NotImplementedError``; for a class, its header and docstring, and
+    each method so reduced."""
     source = reference_source(exercise)
     definition = ast.parse(source).body[0]
-    docstring = definition.body[0]
-    if not (isinstance(docstring, ast.Expr) and isinstance(docstring.value, ast.Constant)
-            and isinstance(docstring.value.value, str)):
-        raise ValueError(f"the reference {exercise.name} has no docstring")
-    lines = source.split("\n")[: docstring.end_lineno]
-    return "\n".join(lines + [" " * docstring.col_offset + "raise NotImplementedError"])
+    lines = source.split("\n")
+    if isinstance(definition, ast.ClassDef):
+        out = lines[: _docstring(definition, exercise.name).end_lineno]
+        for node in definition.body[1:]:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                out.append("")
+                out.extend(_function_stub(node, lines))
+        return "\n".join(out)
+    return "\n".join(_function_stub(definition, lines, exercise.name))
+
+
+def _docstring(node, name: str) -> ast.Expr:
+    first = node.body[0]
+    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)):
+        raise ValueError(f"the reference {name} ({node.name}) has no docstring")
+    return first
+
+
+def _function_stub(node, lines: list[str], name: str | None = None) -> list[str]:
+    start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+    first = node.body[0]
+    has_doc = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
+    if name is not None and not has_doc:
+        _docstring(node, name)  # exercises must have one: raises
+    end = first.end_lineno if has_doc else first.lineno - 1
+    indent = " " * first.col_offset
+    return lines[start - 1: end] + [indent + "raise NotImplementedError"]
 
 
 def exercise_cells(doc: dict, chapter: Chapter) -> dict[str, int]:
