@@ -197,19 +197,27 @@ def _reference_output(exercise: Exercise, case: Case):
     return fresh, wire.decode_data(tree, out.arrays)
 
 
+def _run_judge(check: Check, case: Case, got, expected, live_args) -> Outcome:
+    """A judge that meets a value it did not foresee fails the check; it never stops grading."""
+    try:
+        return check.judge(case, got, expected, live_args)
+    except Exception as exc:
+        return Outcome(False, f"the returned value could not be checked ({type(exc).__name__}: {exc})")
+
+
 def _judge(check: Check, case: Case, got, expected, live_args, exercise: Exercise, job, code,
            died_here: bool) -> Outcome:
     if check.hidden and got.status in ("ok", "error"):
         # Nothing about a hidden input reaches the student: not its values, not the
         # message of an exception it caused. The exception's type is a fair hint.
         if got.status == "ok":
-            outcome = check.judge(case, got, expected, live_args)
+            outcome = _run_judge(check, case, got, expected, live_args)
             return outcome if outcome.passed else Outcome(False, "wrong result on a hidden input")
         kind = (got.error or "an exception").split(":")[0].split(" (")[0]
         return Outcome(False, f"raised {kind} on a hidden input")
     where = f"on input {case.label}"
     if got.status == "ok":
-        outcome = check.judge(case, got, expected, live_args)
+        outcome = _run_judge(check, case, got, expected, live_args)
         if outcome.passed:
             return outcome
         hint = _hint(exercise, live_args, got.value, expected)

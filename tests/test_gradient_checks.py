@@ -80,3 +80,19 @@ def test_probe_operation_runs_trusted_code_on_the_students_function():
     good = "def softplus_sum(x, w):\n    return torch.nn.functional.softplus(x * w).sum(-1)\n"
     assert grade_exercise(notebook_from_sources([IMPORTS, good]), toy.exercises[0]).full_marks
     assert not grade_exercise(notebook_from_sources([IMPORTS, stateful]), toy.exercises[0]).full_marks
+
+
+def test_a_judge_that_raises_fails_its_check_and_grading_goes_on():
+    def fragile(case, got, expected, args):
+        return got.value.nonexistent_attribute  # raises AttributeError on every value
+
+    def checks():
+        case = Case((Tensor(X, "float64"), Tensor(W, "float64")), "x, w")
+        return [Check("fragile", [case], fragile), *_checks()]
+
+    toy = Chapter("97_toy", 97, "Toy", "toy_reference", [Exercise("97.1", "softplus_sum", checks, timeout=60)])
+    good = "def softplus_sum(x, w):\n    return torch.nn.functional.softplus(x * w).sum(-1)\n"
+    result = grade_exercise(notebook_from_sources([IMPORTS, good]), toy.exercises[0])
+    fragile_check, gradient_check = result.checks
+    assert not fragile_check.passed and "could not be checked (AttributeError" in fragile_check.message
+    assert gradient_check.passed
