@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test install freeze clean
+.PHONY: book test install chromium freeze clean
 
 install: $(STAMP)
 
@@ -21,8 +21,16 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
+
+# The browser test drives Debian's chromium (Playwright's own browser download cannot work
+# offline). Installed here when missing and we may (root); otherwise the test says why it skips.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "note: chromium is not installed; the browser test will be skipped"; fi; }
 
 # Re-freeze the exact versions after changing requirements.in.
 freeze:
@@ -32,4 +40,4 @@ freeze:
 	mv requirements.txt.new requirements.txt && rm -rf .venv-freeze
 
 clean:
-	rm -rf _build
+	rm -rf _build artifacts

@@ -6,28 +6,18 @@ from __future__ import annotations
 
 import html as html_module
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from autograder.exercises import chapters
-from conftest import REPO
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def html(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("book")
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    proc = subprocess.run(
-        [str(jupyter_book), "build", str(REPO), "--path-output", str(out), "--warningiserror", "--keep-going"],
-        capture_output=True, text=True, timeout=1800,
-    )
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
-    return out / "_build" / "html"
+def html(built_book) -> Path:
+    return built_book
 
 
 def test_front_matter_pages_exist(html):
