@@ -60,6 +60,9 @@ def cmd_grade(args) -> int:
         report.write_junit(results, args.junit)
     if args.csv:
         report.atomic_write(args.csv, batch.summary_csv(results, names))
+    if args.markdown:
+        with open(args.markdown, "a", encoding="utf-8") as handle:  # appends: a CI job summary file
+            handle.write(report.markdown(results))
     if args.reports:
         batch.write_reports(results, names, Path(args.reports))
     if any(nb.error for nb in results):
@@ -113,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--junit", metavar="FILE", help="write JUnit XML")
     grade.add_argument("-v", "--verbose", action="store_true", help="print every check of exercises that lost marks")
     grade.add_argument("--csv", metavar="FILE", help="write a CSV summary: a row per notebook, a column per exercise")
+    grade.add_argument("--markdown", metavar="FILE", help="append a Markdown table (e.g. $GITHUB_STEP_SUMMARY)")
     grade.add_argument("--reports", metavar="DIR", help="write each student's feedback (.txt) and results (.json)")
     grade.add_argument("--hidden", metavar="FILE.py", help="instructor-only checks (HIDDEN_CHECKS); graded, "
                        "never shown with their inputs; a separate after_published Gradescope entry")

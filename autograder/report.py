@@ -173,3 +173,20 @@ def junit(results: list[NotebookResult]) -> str:
 
 def write_junit(results: list[NotebookResult], path: str | Path) -> None:
     atomic_write(path, junit(results))
+
+
+def markdown(results: list[NotebookResult]) -> str:
+    """A Markdown table per notebook, e.g. for a GitHub Actions job summary."""
+    parts = []
+    for nb in results:
+        if nb.error:
+            parts.append(f"**{Path(nb.path).name}**: cannot be graded: {nb.error}\n")
+            continue
+        rows = [f"### {Path(nb.path).name}: chapter {nb.chapter.number}, {nb.score}/{nb.max_score}\n",
+                "| # | exercise | score | result |", "|---|---|---|---|"]
+        for e in nb.exercises:
+            mark = "✅" if e.full_marks else "❌"
+            summary = _clip(e.summary(), 200).replace("|", "\\|")
+            rows.append(f"| {e.number} | `{e.name}` | {mark} {e.score}/{e.max_score} | {summary} |")
+        parts.append("\n".join(rows) + "\n")
+    return "\n".join(parts)
