@@ -107,6 +107,15 @@ def cmd_fill(args) -> int:
     return EXIT_OK
 
 
+def cmd_gradescope_bundle(args) -> int:
+    from autograder.bundle import build_bundle
+
+    if args.hidden:
+        load_hidden_checks(args.hidden)  # refuse a broken file now, not on Gradescope
+    print(f"wrote {build_bundle(args.output, hidden=args.hidden)}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -128,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     fill.add_argument("notebook")
     fill.add_argument("-o", "--output", required=True, metavar="OUT")
     fill.set_defaults(run=cmd_fill)
+    bundle = sub.add_parser("gradescope-bundle", help="write a Gradescope autograder zip (setup.sh, run_autograder)")
+    bundle.add_argument("-o", "--output", default="autograder.zip", metavar="ZIP")
+    bundle.add_argument("--hidden", metavar="FILE.py", help="instructor-only checks to include")
+    bundle.set_defaults(run=cmd_gradescope_bundle)
     return parser
 
 
