@@ -21,7 +21,7 @@ def html(built_book) -> Path:
 
 
 def test_front_matter_pages_exist(html):
-    for page in ("intro.html", "notation.html", "bibliography.html"):
+    for page in ("intro.html", "how_to_use.html", "notation.html", "bibliography.html"):
         assert (html / page).is_file(), page
 
 
@@ -51,3 +51,15 @@ def test_chapter_page_shows_exercises_solutions_and_figures(html, ch):
 def test_citations_resolve_to_the_bibliography(html):
     page = (html / "chapters" / "01_log_derivative_trick.html").read_text()
     assert "Williams" in page and "bibliography.html#id" in page
+
+
+@pytest.mark.parametrize("ch", chapters(), ids=lambda c: c.slug)
+def test_launch_and_download_buttons_give_the_student_notebook(html, ch):
+    page = (html / "chapters" / f"{ch.slug}.html").read_text()
+    assert "colab.research.google.com/github/" in page and f"chapters/{ch.slug}.ipynb" in page
+    assert "mybinder.org/v2/gh/" in page
+    download = html / "_sources" / "chapters" / f"{ch.slug}.ipynb"
+    assert f"_sources/chapters/{ch.slug}.ipynb" in page and download.is_file()
+    student = download.read_text()
+    assert student.count("raise NotImplementedError") >= len(ch.exercises), "the download is not the stub notebook"
+    assert '"outputs": []' in student and '"output_type"' not in student
