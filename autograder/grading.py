@@ -155,7 +155,7 @@ def grade_exercise(nb: Notebook, exercise: Exercise, *, timeout: float | None = 
         limits.memory_mb = memory_mb
     with ThreadPoolExecutor(max_workers=1) as pool:
         job_future = pool.submit(sandbox.run_job, code.cells, exercise.name, cases, limits)
-        expected = [_reference_output(exercise, case) for case in cases]
+        expected = [reference_output(exercise, case) for case in cases]
         job = job_future.result()
 
     position = 0
@@ -183,7 +183,7 @@ def grade_exercise(nb: Notebook, exercise: Exercise, *, timeout: float | None = 
     return result
 
 
-def _reference_output(exercise: Exercise, case: Case):
+def reference_output(exercise: Exercise, case: Case):
     """(live inputs, reference output as plain data), computed in this process."""
     encoder = wire.Encoder()
     specs = [encoder.encode(a) for a in case.args]
@@ -197,7 +197,7 @@ def _reference_output(exercise: Exercise, case: Case):
     return fresh, wire.decode_data(tree, out.arrays)
 
 
-def _run_judge(check: Check, case: Case, got, expected, live_args) -> Outcome:
+def run_judge(check: Check, case: Case, got, expected, live_args) -> Outcome:
     """A judge that meets a value it did not foresee fails the check; it never stops grading."""
     try:
         return check.judge(case, got, expected, live_args)
@@ -211,13 +211,13 @@ def _judge(check: Check, case: Case, got, expected, live_args, exercise: Exercis
         # Nothing about a hidden input reaches the student: not its values, not the
         # message of an exception it caused. The exception's type is a fair hint.
         if got.status == "ok":
-            outcome = _run_judge(check, case, got, expected, live_args)
+            outcome = run_judge(check, case, got, expected, live_args)
             return outcome if outcome.passed else Outcome(False, "wrong result on a hidden input")
         kind = (got.error or "an exception").split(":")[0].split(" (")[0]
         return Outcome(False, f"raised {kind} on a hidden input")
     where = f"on input {case.label}"
     if got.status == "ok":
-        outcome = _run_judge(check, case, got, expected, live_args)
+        outcome = run_judge(check, case, got, expected, live_args)
         if outcome.passed:
             return outcome
         hint = _hint(exercise, live_args, got.value, expected)

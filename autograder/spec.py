@@ -43,6 +43,9 @@ class Check:
     judge: Judge
     points: int = 1
     hidden: bool = False  # graded, but its inputs are never shown to the student
+    # For a statistical check: the probability that a correct implementation fails it (an
+    # upper bound, by construction of its tests). benchmarks/false_failure_rates.py measures it.
+    false_failure_rate: float | None = None
 
 
 @dataclass
