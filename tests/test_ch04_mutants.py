@@ -149,13 +149,13 @@ SAMPLER_MUTANTS = [
         pi="e = np.exp(theta - theta.max(axis=0)); pi = e / e.sum(axis=0)"),
         expect="[FAIL] actions follow softmax"),
     Impl("global-np-random", "sample_trajectories", _sampler(rand="np.random.random"),
-         expect="two calls with the same rng seed gave different trajectories"),
+         expect="two calls with identical generators gave different trajectories"),
     Impl("fresh-generator", "sample_trajectories", _sampler(
         rand="np.random.default_rng().random"),
-        expect="two calls with the same rng seed gave different trajectories"),
+        expect="two calls with identical generators gave different trajectories"),
     Impl("fixed-seed-generator", "sample_trajectories", _sampler(
         pi=_PI + "; rng = np.random.default_rng(0)"),
-        expect="calls with different rng seeds gave the same trajectories"),
+        expect="calls with different generators gave the same trajectories"),
     Impl("uniform-initial-state", "sample_trajectories", _sampler(
         draw_s0="s = rng.integers(S, size=n)"), expect="initial states s_0 = states[:, 0]"),
     Impl("float-arrays", "sample_trajectories", _sampler(

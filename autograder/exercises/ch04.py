@@ -244,25 +244,23 @@ def _transition_frequencies(case, got, expected, args) -> Outcome:
     return Outcome(True)
 
 
-def _reproducible():
-    """A judge for three cases in order: seed k, seed k again, another seed."""
-    seen = []
-
-    def judge(case, got, expected, args) -> Outcome:
-        parsed = _parse_trajectories(got.value, args)
+def _reproducible(case, got, expected, args) -> Outcome:
+    """Judge of the replay_rng probe: (rng, a copy of rng, another generator)."""
+    runs = []
+    for value in got.value:
+        parsed = _parse_trajectories(value, args)
         if isinstance(parsed, Outcome):
             return parsed
-        seen.append(parsed)
-        if len(seen) == 2 and not all(np.array_equal(x, y) for x, y in zip(*seen)):
-            return Outcome(False, "two calls with the same rng seed gave different trajectories: "
-                                  "draw every random number from rng (e.g. rng.choice, "
-                                  "rng.random), never from np.random.* or a new generator")
-        if len(seen) == 3 and all(np.array_equal(x, y) for x, y in zip(seen[0], seen[2])):
-            return Outcome(False, "calls with different rng seeds gave the same trajectories: "
-                                  "draw every random number from the rng you are given")
-        return Outcome(True)
-
-    return judge
+        runs.append(parsed)
+    first, copy, other = runs
+    if not all(np.array_equal(x, y) for x, y in zip(first, copy)):
+        return Outcome(False, "two calls with identical generators gave different trajectories: draw every "
+                              "random number from rng (e.g. rng.choice, rng.random), never from np.random.* "
+                              "or a new generator")
+    if all(np.array_equal(x, y) for x, y in zip(first, other)):
+        return Outcome(False, "calls with different generators gave the same trajectories: draw every "
+                              "random number from the rng you are given")
+    return Outcome(True)
 
 
 def sample_trajectories_checks() -> list[Check]:
@@ -294,10 +292,9 @@ def sample_trajectories_checks() -> list[Check]:
 
     P, mu0 = _random_mdp(rng, 3, 3)
     theta = rng.normal(0, 0.5, (3, 3))
-    repro_cases = [Case((theta, P, mu0, 5, 40, Rng(seed)),
-                        _sampling_label(theta, P, mu0, 5, 40, seed, note))
-                   for seed, note in ((31, "first call"), (31, "same seed again"),
-                                      (32, "another seed"))]
+    repro_cases = [Case((theta, P, mu0, 5, 40, Rng(31)),
+                        _sampling_label(theta, P, mu0, 5, 40, 31, "called with rng, a copy of it, and "
+                                        "another generator"), op="probe:replay_rng")]
     return [
         Check("a pair of int arrays (n, horizon) with valid states and actions", shape_cases,
               _valid_trajectories),
@@ -312,7 +309,7 @@ def sample_trajectories_checks() -> list[Check]:
               _distribution_cases(), _transition_frequencies,
               false_failure_rate=sum(S * A for _, S, A, *_ in _DIST_SPECS) * _PER_TEST_ALPHA),
         Check("rng is the only source of randomness (same seed, same trajectories)", repro_cases,
-              _reproducible()),
+              _reproducible),
     ]
 
 
