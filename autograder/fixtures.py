@@ -49,6 +49,42 @@ def logistic_bernoulli(theta, x):
     return y * torch.nn.functional.logsigmoid(logits) + (1 - y) * torch.nn.functional.logsigmoid(-logits)
 
 
+def regression_data(rng, n: int, d: int):
+    """x for :func:`linear_gaussian`: n rows of d features and a noisy linear target."""
+    import numpy as np
+
+    features = rng.normal(size=(n, d))
+    target = features @ rng.normal(size=d) + rng.normal(size=n)
+    return np.column_stack([features, target])
+
+
+def classification_data(rng, n: int, d: int):
+    """x for :func:`logistic_bernoulli`: n rows of d features and a 0/1 label."""
+    import numpy as np
+
+    features = rng.normal(size=(n, d))
+    labels = (rng.uniform(size=n) < 0.5).astype(np.float64)
+    return np.column_stack([features, labels])
+
+
+def log_prob_case(fixture: str, theta, x, *, theta_dtype="float64", x_dtype="float64",
+                  requires_grad=True, grad=None, note="", observe=False):
+    """A grader's Case for exercises that take ``(log_prob, theta, x)``: the fixture by name,
+    theta and x as tensors (theta optionally requiring grad, with a preset .grad)."""
+    import numpy as np
+
+    from autograder.spec import Case
+    from autograder.wire import Fixture, Tensor
+
+    theta = np.asarray(theta, dtype=np.float64)
+    x = np.asarray(x)
+    label = f"log_prob={fixture}, theta of shape {theta.shape} ({theta_dtype}), x of shape {x.shape}"
+    if note:
+        label += f", {note}"
+    return Case((Fixture(fixture), Tensor(theta, theta_dtype, requires_grad, grad), Tensor(x, x_dtype)),
+                label, observe_args=observe)
+
+
 FIXTURES = {
     f.__name__: f
     for f in (gaussian_mu_log_sigma, categorical_logits, poisson_log_rate, linear_gaussian, logistic_bernoulli)

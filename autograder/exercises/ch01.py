@@ -11,7 +11,7 @@ from autograder.checks import (
     as_array, close, describe_input, leaves_input_unchanged, matches_reference, result_is_detached,
 )
 from autograder.spec import Case, Chapter, Check, Exercise, Hint
-from autograder.wire import Fixture, Tensor
+from autograder.fixtures import classification_data, log_prob_case, regression_data
 
 
 # --- 1.1 gaussian_score ---------------------------------------------------------------------
@@ -149,52 +149,29 @@ CATEGORICAL_HINTS = [
 
 # --- 1.3 autograd_score ---------------------------------------------------------------------
 
-def _autograd_case(fixture, theta, x, *, theta_dtype="float64", x_dtype="float64",
-                   requires_grad=True, grad=None, note="", observe=False) -> Case:
-    theta = np.asarray(theta, dtype=np.float64)
-    x = np.asarray(x)
-    label = f"log_prob={fixture}, theta of shape {theta.shape} ({theta_dtype}), x of shape {x.shape}"
-    if note:
-        label += f", {note}"
-    return Case(
-        (Fixture(fixture), Tensor(theta, theta_dtype, requires_grad, grad), Tensor(x, x_dtype)),
-        label, observe_args=observe,
-    )
-
 
 def autograd_checks() -> list[Check]:
     rng = np.random.default_rng(1003)
-
-    def regression(n, d):
-        features = rng.normal(size=(n, d))
-        target = features @ rng.normal(size=d) + rng.normal(size=n)
-        return np.column_stack([features, target])
-
-    def classification(n, d):
-        features = rng.normal(size=(n, d))
-        labels = (rng.uniform(size=n) < 0.5).astype(np.float64)
-        return np.column_stack([features, labels])
-
     value_cases = [
-        _autograd_case("gaussian_mu_log_sigma", [0.3, -0.2], rng.normal(0.3, 0.8, 12)),
-        _autograd_case("categorical_logits", rng.normal(size=5), rng.integers(0, 5, 20), x_dtype="int64"),
-        _autograd_case("poisson_log_rate", [0.7], rng.poisson(2.0, 8).astype(float)),
-        _autograd_case("linear_gaussian", rng.normal(size=3), regression(15, 3)),
-        _autograd_case("logistic_bernoulli", rng.normal(size=4), classification(10, 4),
+        log_prob_case("gaussian_mu_log_sigma", [0.3, -0.2], rng.normal(0.3, 0.8, 12)),
+        log_prob_case("categorical_logits", rng.normal(size=5), rng.integers(0, 5, 20), x_dtype="int64"),
+        log_prob_case("poisson_log_rate", [0.7], rng.poisson(2.0, 8).astype(float)),
+        log_prob_case("linear_gaussian", rng.normal(size=3), regression_data(rng, 15, 3)),
+        log_prob_case("logistic_bernoulli", rng.normal(size=4), classification_data(rng, 10, 4),
                        requires_grad=False, note="theta does not require grad"),
     ]
-    one_cases = [_autograd_case("gaussian_mu_log_sigma", [1.0, 0.5], rng.normal(size=1), note="N = 1")]
+    one_cases = [log_prob_case("gaussian_mu_log_sigma", [1.0, 0.5], rng.normal(size=1), note="N = 1")]
     f32_cases = [
-        _autograd_case("gaussian_mu_log_sigma", [0.1, 0.3], rng.normal(size=7), theta_dtype="float32", x_dtype="float32"),
-        _autograd_case("linear_gaussian", rng.normal(size=2), regression(6, 2), theta_dtype="float32", x_dtype="float32"),
+        log_prob_case("gaussian_mu_log_sigma", [0.1, 0.3], rng.normal(size=7), theta_dtype="float32", x_dtype="float32"),
+        log_prob_case("linear_gaussian", rng.normal(size=2), regression_data(rng, 6, 2), theta_dtype="float32", x_dtype="float32"),
     ]
-    detach_cases = [_autograd_case("gaussian_mu_log_sigma", [0.0, 0.0], rng.normal(size=5))]
+    detach_cases = [log_prob_case("gaussian_mu_log_sigma", [0.0, 0.0], rng.normal(size=5))]
     untouched_cases = [
-        _autograd_case("gaussian_mu_log_sigma", [0.2, -0.1], rng.normal(size=6), grad=np.array([0.5, -0.5]),
+        log_prob_case("gaussian_mu_log_sigma", [0.2, -0.1], rng.normal(size=6), grad=np.array([0.5, -0.5]),
                        note="theta.grad preset to [0.5, -0.5]", observe=True),
-        _autograd_case("categorical_logits", rng.normal(size=3), rng.integers(0, 3, 4), x_dtype="int64",
+        log_prob_case("categorical_logits", rng.normal(size=3), rng.integers(0, 3, 4), x_dtype="int64",
                        note="theta.grad is None", observe=True),
-        _autograd_case("poisson_log_rate", [0.2], rng.poisson(1.5, 5).astype(float), requires_grad=False,
+        log_prob_case("poisson_log_rate", [0.2], rng.poisson(1.5, 5).astype(float), requires_grad=False,
                        note="theta does not require grad", observe=True),
     ]
     return [
