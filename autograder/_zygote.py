@@ -78,6 +78,8 @@ def _become_worker(request: dict, stdin_fd: int) -> None:
 
 def main() -> None:
     ctypes.CDLL(None).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    if "--torch" in sys.argv:  # the chapter uses torch: import it now, while the grader prepares
+        import torch  # noqa: F401
     stdin_fd = os.dup(0)
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
     signal.signal(signal.SIGCHLD, _reap)

@@ -6,6 +6,7 @@ returned. Scores are decided here and nowhere else.
 """
 from __future__ import annotations
 
+import importlib.util
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -126,6 +127,7 @@ def grade_notebook(nb: Notebook, chapter: Chapter, *, exercises: list[Exercise] 
                    timeout: float | None = None, memory_mb: int | None = None,
                    hidden: dict[str, list[Check]] | None = None) -> NotebookResult:
     exercises = exercises if exercises is not None else chapter.exercises
+    sandbox.fork_server(torch=_uses_torch(chapter))  # start it now: it overlaps with what follows
     # One thread per exercise: each mostly waits for its sandboxed process, and starting the
     # slow ones (torch imports) at once overlaps them with the rest.
     workers = max(1, len(exercises))
@@ -133,6 +135,14 @@ def grade_notebook(nb: Notebook, chapter: Chapter, *, exercises: list[Exercise] 
         results = list(pool.map(lambda e: grade_exercise(nb, e, timeout=timeout, memory_mb=memory_mb,
                                                          hidden=(hidden or {}).get(e.name, [])), exercises))
     return NotebookResult(path=str(nb.path or "<notebook>"), chapter=chapter, exercises=results)
+
+
+def _uses_torch(chapter: Chapter) -> bool:
+    spec = importlib.util.find_spec(chapter.solutions_module)
+    try:
+        return "import torch" in Path(spec.origin).read_text()
+    except (AttributeError, TypeError, OSError):
+        return False
 
 
 def grade_exercise(nb: Notebook, exercise: Exercise, *, timeout: float | None = None,

@@ -136,11 +136,12 @@ def _child_env(token: str, jobdir: str) -> dict:
 class ForkServer:
     """The client of :mod:`autograder._zygote`: spawn a job, wait for it with a time limit."""
 
-    def __init__(self):
+    def __init__(self, torch: bool = False):
         env = _child_env("", tempfile.gettempdir())
         env.pop(JOB_TOKEN_VAR)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder._zygote"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-m", "autograder._zygote", *(["--torch"] if torch else [])],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, env=env, start_new_session=True,
         )
         self.lock = threading.Lock()  # one spawn request in flight at a time
@@ -197,8 +198,11 @@ _SERVER: ForkServer | None = None
 _SERVER_LOCK = threading.Lock()
 
 
-def fork_server() -> ForkServer | None:
+def fork_server(torch: bool = False) -> ForkServer | None:
     """The process-wide fork server, started on first use; None where it must not be used.
+
+    ``torch=True`` asks a server that is being started to import torch at once (grading
+    calls this early, so the import overlaps with its own preparation).
 
     It is used only where Landlock scopes signals (children cannot signal it) and can be
     turned off with PG_AUTOGRADER_FORKSERVER=0.
@@ -209,7 +213,7 @@ def fork_server() -> ForkServer | None:
     with _SERVER_LOCK:
         if _SERVER is None or not _SERVER.alive:
             try:
-                _SERVER = ForkServer()
+                _SERVER = ForkServer(torch=torch)
             except OSError:
                 return None
         return _SERVER
