@@ -279,22 +279,37 @@ def _kill_group(pid: int) -> None:
 def _kill_stragglers(token: str) -> None:
     """Kill processes the worker started that left its process group (``os.setsid()``).
 
-    They still carry the job's token in their environment. A process that replaced its
-    environment with ``execve`` escapes this; full isolation needs OS support (namespaces,
-    a separate user).
+    They still carry the job's token in their environment. A process caught between fork
+    and exec can be missed by one pass over /proc, so passes repeat, 20 ms apart, until two
+    in a row find nothing. A process that replaced its environment with ``execve`` escapes
+    this; full isolation needs OS support (a PID namespace or a cgroup).
     """
     marker = f"{JOB_TOKEN_VAR}={token}".encode()
-    for _ in range(2):  # twice: a straggler may fork while the first sweep runs
-        for entry in os.scandir("/proc") if os.path.isdir("/proc") else []:
-            if not entry.name.isdigit() or int(entry.name) == os.getpid():
-                continue
-            try:
-                with open(f"/proc/{entry.name}/environ", "rb") as handle:
-                    found = marker in handle.read()
-                if found:
+    quiet = 0
+    for _ in range(50):  # at most ~1 s, against a process that keeps forking
+        if _kill_marked(marker):
+            quiet = 0
+        else:
+            quiet += 1
+            if quiet == 2:
+                return
+        time.sleep(0.02)
+
+
+def _kill_marked(marker: bytes) -> bool:
+    """One pass over /proc: SIGKILL every process whose environment holds ``marker``."""
+    killed = False
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as handle:
+                if marker in handle.read():
                     os.kill(int(entry.name), signal.SIGKILL)
-            except (OSError, ValueError):
-                continue
+                    killed = True
+        except (OSError, ValueError):
+            continue
+    return killed
 
 
 def _tail(path: str, limit: int = 1500) -> str:
