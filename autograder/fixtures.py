@@ -85,6 +85,21 @@ def log_prob_case(fixture: str, theta, x, *, theta_dtype="float64", x_dtype="flo
                 label, observe_args=observe)
 
 
+def untouched_theta_cases(rng):
+    """Cases whose theta must come back unchanged (``observe=True``): a preset .grad, a None
+    .grad, and a theta that does not require grad."""
+    import numpy as np
+
+    return [
+        log_prob_case("gaussian_mu_log_sigma", [0.2, -0.1], rng.normal(size=6), grad=np.array([0.5, -0.5]),
+                      note="theta.grad preset to [0.5, -0.5]", observe=True),
+        log_prob_case("categorical_logits", rng.normal(size=3), rng.integers(0, 3, 4), x_dtype="int64",
+                      note="theta.grad is None", observe=True),
+        log_prob_case("poisson_log_rate", [0.2], rng.poisson(1.5, 5).astype(float), requires_grad=False,
+                      note="theta does not require grad", observe=True),
+    ]
+
+
 FIXTURES = {
     f.__name__: f
     for f in (gaussian_mu_log_sigma, categorical_logits, poisson_log_rate, linear_gaussian, logistic_bernoulli)

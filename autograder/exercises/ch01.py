@@ -11,7 +11,7 @@ from autograder.checks import (
     as_array, close, describe_input, leaves_input_unchanged, matches_reference, result_is_detached,
 )
 from autograder.spec import Case, Chapter, Check, Exercise, Hint
-from autograder.fixtures import classification_data, log_prob_case, regression_data
+from autograder.fixtures import classification_data, log_prob_case, regression_data, untouched_theta_cases
 
 
 # --- 1.1 gaussian_score ---------------------------------------------------------------------
@@ -166,14 +166,7 @@ def autograd_checks() -> list[Check]:
         log_prob_case("linear_gaussian", rng.normal(size=2), regression_data(rng, 6, 2), theta_dtype="float32", x_dtype="float32"),
     ]
     detach_cases = [log_prob_case("gaussian_mu_log_sigma", [0.0, 0.0], rng.normal(size=5))]
-    untouched_cases = [
-        log_prob_case("gaussian_mu_log_sigma", [0.2, -0.1], rng.normal(size=6), grad=np.array([0.5, -0.5]),
-                       note="theta.grad preset to [0.5, -0.5]", observe=True),
-        log_prob_case("categorical_logits", rng.normal(size=3), rng.integers(0, 3, 4), x_dtype="int64",
-                       note="theta.grad is None", observe=True),
-        log_prob_case("poisson_log_rate", [0.2], rng.poisson(1.5, 5).astype(float), requires_grad=False,
-                       note="theta does not require grad", observe=True),
-    ]
+    untouched_cases = untouched_theta_cases(rng)
     return [
         Check("per-sample gradients on five models", value_cases, matches_reference(rtol=1e-6, atol=1e-9), points=2),
         Check("a batch of one sample", one_cases, matches_reference(rtol=1e-6, atol=1e-9)),

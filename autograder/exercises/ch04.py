@@ -519,7 +519,8 @@ def _reinforce_case(theta, states, actions, rewards, gamma, note=""):
     return Case((theta, states, actions, rewards, gamma), label)
 
 
-def _random_batch(rng, S, A, n, T, visited=None, theta_scale=1.0):
+def random_batch(rng, S, A, n, T, visited=None, theta_scale=1.0):
+    """A random (theta, states, actions, rewards) for a tabular estimator; states < visited."""
     visited = S if visited is None else visited
     theta = rng.normal(0, theta_scale, (S, A))
     states = rng.integers(0, visited, (n, T))
@@ -528,27 +529,37 @@ def _random_batch(rng, S, A, n, T, visited=None, theta_scale=1.0):
     return theta, states, actions, rewards
 
 
-def reinforce_gradient_checks() -> list[Check]:
-    rng = np.random.default_rng(4005)
-    random_cases = [_reinforce_case(*_random_batch(rng, S, A, n, T), g) for S, A, n, T, g in
-                    ((4, 3, 20, 6, 0.9), (3, 2, 50, 10, 0.95), (5, 4, 7, 3, 0.5))]
-    edge_cases = [
-        _reinforce_case(*_random_batch(rng, 4, 2, 1, 8), 0.9, "one trajectory"),
-        _reinforce_case(*_random_batch(rng, 6, 3, 10, 5, visited=3), 0.8,
-                        "states 3, 4, 5 are never visited"),
-        _reinforce_case(*_random_batch(rng, 3, 3, 12, 1), 0.9, "T = 1"),
+# theta, states, actions, rewards, gamma as nested lists: the array-like case
+LIST_BATCH = ([[0.0, 1.0], [0.5, -0.5]], [[0, 1, 1], [1, 1, 0]], [[1, 0, 1], [0, 0, 1]],
+              [[1, 0, 2], [0, 1, 1]], 0.9)
+
+
+def tabular_batch_suites(rng, case):
+    """The input suites of every tabular estimator with the signature of 4.5 (also 6.2, 6.3):
+    (random, edge, gammas, large). ``case(theta, states, actions, rewards, gamma, note="")``
+    makes one Case; it is called in order, so it may draw more from ``rng`` (e.g. baselines)."""
+    random = [case(*random_batch(rng, S, A, n, T), g) for S, A, n, T, g in
+              ((4, 3, 20, 6, 0.9), (3, 2, 50, 10, 0.95), (5, 4, 7, 3, 0.5))]
+    edge = [
+        case(*random_batch(rng, 4, 2, 1, 8), 0.9, "one trajectory"),
+        case(*random_batch(rng, 6, 3, 10, 5, visited=3), 0.8, "states 3, 4, 5 are never visited"),
+        case(*random_batch(rng, 3, 3, 12, 1), 0.9, "T = 1"),
     ]
-    gamma_cases = [
-        _reinforce_case(*_random_batch(rng, 3, 2, 15, 6), 0.0, "gamma = 0"),
-        _reinforce_case(*_random_batch(rng, 3, 2, 15, 6), 1.0, "gamma = 1"),
+    gammas = [
+        case(*random_batch(rng, 3, 2, 15, 6), 0.0, "gamma = 0"),
+        case(*random_batch(rng, 3, 2, 15, 6), 1.0, "gamma = 1"),
     ]
-    theta, states, actions, rewards = _random_batch(rng, 4, 3, 10, 5, theta_scale=1e3)
+    theta, states, actions, rewards = random_batch(rng, 4, 3, 10, 5, theta_scale=1e3)
     theta[0] = [1e3, 999.0, 1e3 - 0.5]
     states[:, 0] = 0
-    large_cases = [_reinforce_case(theta, states, actions, rewards, 0.9, "logits of magnitude 1e3")]
-    list_cases = [Case(([[0.0, 1.0], [0.5, -0.5]], [[0, 1, 1], [1, 1, 0]], [[1, 0, 1], [0, 0, 1]],
-                        [[1, 0, 2], [0, 1, 1]], 0.9),
-                       "theta, states, actions and rewards as nested lists of numbers, gamma=0.9")]
+    large = [case(theta, states, actions, rewards, 0.9, "logits of magnitude 1e3")]
+    return random, edge, gammas, large
+
+
+def reinforce_gradient_checks() -> list[Check]:
+    rng = np.random.default_rng(4005)
+    random_cases, edge_cases, gamma_cases, large_cases = tabular_batch_suites(rng, _reinforce_case)
+    list_cases = [Case(LIST_BATCH, "theta, states, actions and rewards as nested lists of numbers, gamma=0.9")]
     judge = matches_reference()
     return [
         Check("values on random batches", random_cases, judge, points=2),

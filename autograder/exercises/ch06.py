@@ -16,6 +16,7 @@ import numpy as np
 
 from autograder.checks import as_array, close, matches_reference
 from autograder.spec import Case, Chapter, Check, Exercise, Hint
+from autograder.exercises.ch04 import LIST_BATCH, random_batch, tabular_batch_suites
 
 
 def _floats(v) -> np.ndarray:
@@ -165,15 +166,6 @@ def _tabular_label(theta, states, gamma, note="", baselines=False):
             + f" of shape {np.shape(states)}, gamma={gamma}" + (f" ({note})" if note else ""))
 
 
-def _random_batch(rng, S, A, n, T, visited=None, theta_scale=1.0):
-    visited = S if visited is None else visited
-    theta = rng.normal(0, theta_scale, (S, A))
-    states = rng.integers(0, visited, (n, T))
-    actions = rng.integers(0, A, (n, T))
-    rewards = rng.normal(0.7, 1.0, (n, T))
-    return theta, states, actions, rewards
-
-
 def _rtg_matrix(rewards, gamma, discount_from_zero=False):
     """(n, T): G_it = sum_{k >= t} gamma^(k-t) r_ik (gamma^k if discount_from_zero)."""
     rewards = _floats(rewards)
@@ -280,24 +272,8 @@ def _tabular_cases(seed, with_baselines):
             args = args + (baselines,)
         return Case(args, label)
 
-    random = [case(*_random_batch(rng, S, A, n, T), g) for S, A, n, T, g in
-              ((4, 3, 20, 6, 0.9), (3, 2, 50, 10, 0.95), (5, 4, 7, 3, 0.5))]
-    edge = [
-        case(*_random_batch(rng, 4, 2, 1, 8), 0.9, "one trajectory"),
-        case(*_random_batch(rng, 6, 3, 10, 5, visited=3), 0.8,
-             "states 3, 4, 5 are never visited"),
-        case(*_random_batch(rng, 3, 3, 12, 1), 0.9, "T = 1"),
-    ]
-    gammas = [
-        case(*_random_batch(rng, 3, 2, 15, 6), 0.0, "gamma = 0"),
-        case(*_random_batch(rng, 3, 2, 15, 6), 1.0, "gamma = 1"),
-    ]
-    theta, states, actions, rewards = _random_batch(rng, 4, 3, 10, 5, theta_scale=1e3)
-    theta[0] = [1e3, 999.0, 1e3 - 0.5]
-    states[:, 0] = 0
-    large = [case(theta, states, actions, rewards, 0.9, "logits of magnitude 1e3")]
-    lists = ([[0.0, 1.0], [0.5, -0.5]], [[0, 1, 1], [1, 1, 0]], [[1, 0, 1], [0, 0, 1]],
-             [[1, 0, 2], [0, 1, 1]], 0.9)
+    random, edge, gammas, large = tabular_batch_suites(rng, case)
+    lists = LIST_BATCH
     text = "theta, states, actions and rewards as nested lists of numbers, gamma=0.9"
     if with_baselines:
         lists = lists + ([[0.5, 1, 0], [2, 0.0, -1]],)
@@ -322,7 +298,7 @@ REINFORCE_GRADIENT_RTG_HINTS = _tabular_common_hints(has_baselines=False)
 
 def reinforce_gradient_baseline_checks() -> list[Check]:
     random, edge, gammas, large, lists, case, rng = _tabular_cases(6003, with_baselines=True)
-    theta, states, actions, rewards = _random_batch(rng, 4, 3, 25, 6)
+    theta, states, actions, rewards = random_batch(rng, 4, 3, 25, 6)
     special = [
         case(theta, states, actions, rewards, 0.9, "constant baselines b_it = 2.5",
              baselines=np.full((25, 6), 2.5)),
