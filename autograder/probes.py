@@ -169,3 +169,25 @@ def policy_log_odds_curvature(cls, obs_dim, n_actions, hidden_sizes, seed, x, y)
     scale = torch.stack([gx.abs(), gy.abs(), gm.abs()]).max().clamp_min(1e-3)
     return float(gap / scale)
 
+
+
+# --- chapter 08: gumbel_softmax_sample, a sample whose gradient is checked ----------------
+# The sample depends on the noise, which different correct implementations draw differently,
+# so its gradient cannot be compared with the reference's. The Jacobian of
+# y = softmax((logits + g) / temperature) is (diag(y) - y y^T) / temperature whatever g was,
+# so the grader checks the vector-Jacobian product at the returned y.
+
+@probe
+def gumbel_softmax_vjp(fn, logits, temperature, rng, weights):
+    """(y detached, d sum(weights * y) / d logits or None) for a fresh leaf copy of logits."""
+    import torch
+
+    leaf = logits.detach().clone().requires_grad_(True)
+    y = fn(leaf, temperature, rng)
+    if type(y) is not torch.Tensor:
+        raise TypeError(f"expected a torch.Tensor, got {_describe_object(y)}")
+    if not y.requires_grad:
+        return (y.detach(), None)
+    w = torch.as_tensor(weights, dtype=y.dtype)
+    (grad,) = torch.autograd.grad((y * w).sum(), leaf, allow_unused=True)
+    return (y.detach(), None if grad is None else grad.detach())
