@@ -191,3 +191,37 @@ def gumbel_softmax_vjp(fn, logits, temperature, rng, weights):
     w = torch.as_tensor(weights, dtype=y.dtype)
     (grad,) = torch.autograd.grad((y * w).sum(), leaf, allow_unused=True)
     return (y.detach(), None if grad is None else grad.detach())
+
+
+# --- chapter 7: conjugate_gradient, given a matrix it may only multiply by -------------------
+# The symmetric positive-definite A is built here, inside the sandbox, from a seed and its
+# eigenvalues; the exercise receives only ``fvp(v) = A v``, which counts its calls.
+
+def spd_matrix(seed, eigenvalues):
+    """Q diag(eigenvalues) Q^T with Q a random orthogonal matrix drawn from ``seed``."""
+    import numpy as np
+
+    eigenvalues = np.asarray(eigenvalues, dtype=np.float64)
+    d = eigenvalues.shape[0]
+    q, r = np.linalg.qr(np.random.default_rng(int(seed)).normal(size=(d, d)))
+    q = q * np.sign(np.diag(r))  # a Haar-distributed orthogonal matrix
+    return (q * eigenvalues) @ q.T
+
+
+@probe
+def counted_fvp_solve(fn, seed, eigenvalues, g, iters=None, tol=None):
+    """``(x, calls)``: x = fn(fvp, g, iters=iters, tol=tol) (a None leaves that argument to
+    its default) with fvp(v) = A v for A = spd_matrix(seed, eigenvalues), and the number of
+    times fn called fvp."""
+    import numpy as np
+
+    matrix = spd_matrix(seed, eigenvalues)
+    calls = [0]
+
+    def fvp(v):
+        calls[0] += 1
+        return matrix @ np.asarray(v, dtype=np.float64)
+
+    kwargs = {k: v for k, v in (("iters", iters), ("tol", tol)) if v is not None}
+    x = fn(fvp, g, **kwargs)
+    return (x, calls[0])
