@@ -170,8 +170,7 @@ def policy_log_odds_curvature(cls, obs_dim, n_actions, hidden_sizes, seed, x, y)
     return float(gap / scale)
 
 
-
-# --- chapter 08: gumbel_softmax_sample, a sample whose gradient is checked ----------------
+# --- chapter 8: gumbel_softmax_sample, a sample whose gradient is checked ----------------
 # The sample depends on the noise, which different correct implementations draw differently,
 # so its gradient cannot be compared with the reference's. The Jacobian of
 # y = softmax((logits + g) / temperature) is (diag(y) - y y^T) / temperature whatever g was,
