@@ -1,6 +1,6 @@
 """Measured false-failure rates of the graders' stochastic checks.
 
-    python benchmarks/false_failure_rates.py [--seeds 1000]
+    python benchmarks/false_failure_rates.py [--seeds 1000] [--chapter N ...]
 
 A stochastic check is one whose inputs carry a random generator (``wire.Rng``). For each
 such check, the reference solution is run with ``--seeds`` different seeds in place of the
@@ -56,10 +56,14 @@ def failures(exercise, check, seeds: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=1000)
+    parser.add_argument("--chapter", type=int, action="append", metavar="N",
+                        help="only chapter N's checks (repeatable; default: every chapter)")
     args = parser.parse_args()
     print("| exercise | check | stated rate | seeds | failures | measured rate | 95% upper bound | seconds |")
     print("|---|---|---|---|---|---|---|---|")
     for ch in chapters():
+        if args.chapter and ch.number not in args.chapter:
+            continue
         for exercise in ch.exercises:
             for check in exercise.build_checks():
                 if not is_stochastic(check):
