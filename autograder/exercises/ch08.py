@@ -370,9 +370,9 @@ def _argmax_frequencies(case, got, expected, args) -> Outcome:
 def _logistic_differences(args, value, i, j) -> np.ndarray:
     logits = _input_array(args)
     y = value.array.astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # zeros and NaNs are judged later
         log_y = np.log(y)
-    return args[1] * (log_y[:, i] - log_y[:, j]) - (logits[:, i] - logits[:, j])
+        return args[1] * (log_y[:, i] - log_y[:, j]) - (logits[:, i] - logits[:, j])
 
 
 def _logistic_law(case, got, expected, args) -> Outcome:
