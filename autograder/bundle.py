@@ -23,6 +23,9 @@ PACKAGES = ("autograder", "solutions", "pglib")
 FILES = ("pyproject.toml", "requirements.txt", "README.md")
 # What grading needs, installed at the exact versions of requirements.txt (used as constraints).
 GRADER_REQUIREMENTS = "numpy scipy nbformat gymnasium torch==2.13.0"
+# PyPI's torch wheel for Linux is the CUDA build (gigabytes of nvidia-* packages that grading
+# never uses); PyTorch's CPU index serves 2.13.0+cpu, which satisfies ==2.13.0.
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 SETUP_SH = f"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, to build the autograder image.
@@ -32,6 +35,8 @@ apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-pip >/dev/null
 python3 -m venv /autograder/venv
 /autograder/venv/bin/pip install --quiet --upgrade pip
+# torch first, CPU-only (override with TORCH_INDEX_URL); the rest then finds it installed.
+/autograder/venv/bin/pip install --quiet --index-url "${{TORCH_INDEX_URL:-{TORCH_CPU_INDEX}}}" torch==2.13.0
 /autograder/venv/bin/pip install --quiet -c requirements.txt {GRADER_REQUIREMENTS}
 /autograder/venv/bin/pip install --quiet --no-deps .
 """

@@ -51,6 +51,19 @@ def test_bundle_layout(tmp_path):
     assert "hidden_checks.py" not in names
 
 
+def test_setup_installs_the_cpu_build_of_torch_first(tmp_path):
+    with zipfile.ZipFile(make_bundle(tmp_path)) as archive:
+        setup = archive.read("setup.sh").decode()
+    script = tmp_path / "setup.sh"
+    script.write_text(setup)
+    syntax = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+    assert syntax.returncode == 0, syntax.stderr
+    pip_lines = [line for line in setup.splitlines() if "bin/pip install " in line]
+    torch_line = next(i for i, line in enumerate(pip_lines) if "download.pytorch.org/whl/cpu" in line)
+    constrained = next(i for i, line in enumerate(pip_lines) if "-c requirements.txt" in line)
+    assert "torch==2.13.0" in pip_lines[torch_line] and torch_line < constrained, setup
+
+
 def test_run_autograder_grades_a_submission(tmp_path, filled_chapter1):
     source = unpack(make_bundle(tmp_path, "--hidden", EXAMPLE_HIDDEN), tmp_path)
     assert (source / "hidden_checks.py").exists()
