@@ -164,9 +164,10 @@ def result_is_detached(rtol: float = 1e-6, atol: float = 1e-9):
     return judge
 
 
-def leaves_input_unchanged(index: int, name: str, rtol: float = 1e-6, atol: float = 1e-9):
+def leaves_input_unchanged(index: int, name: str, rtol: float = 1e-6, atol: float = 1e-9, then=None):
     """A judge for torch exercises that must not change an input tensor (``Case(observe_args=True)``):
-    its values, its ``.grad`` and its ``requires_grad`` stay as they were, and the result is right."""
+    its values, its ``.grad`` and its ``requires_grad`` stay as they were, and the result is right
+    (equal to the reference; or, for a random result, accepted by the judge ``then``)."""
     def judge(case, got, expected, args) -> Outcome:
         before = args[index]
         after = got.args_after[index] if got.args_after and len(got.args_after) > index else None
@@ -183,7 +184,29 @@ def leaves_input_unchanged(index: int, name: str, rtol: float = 1e-6, atol: floa
                                   f"caller's gradient alone (use torch.autograd.grad or a detached copy of {name})")
         if after.requires_grad != bool(before.requires_grad):
             return Outcome(False, f"{name}.requires_grad changed: set requires_grad on a detached copy, not on {name}")
+        if then is not None:
+            return then(case, got, expected, args)
         return compare_values(got.value, expected, rtol=rtol, atol=atol)
+
+    return judge
+
+
+def leaves_arrays_unchanged(rtol: float = RTOL, atol: float = ATOL):
+    """A judge for NumPy exercises (``Case(observe_args=True)``): every array input comes back
+    with the values it went in with, and the result equals the reference."""
+    same_as_reference = matches_reference(rtol, atol)
+
+    def judge(case, got, expected, args) -> Outcome:
+        after = got.args_after or []
+        for index, before in enumerate(args):
+            if not isinstance(before, np.ndarray):
+                continue
+            now = after[index] if index < len(after) else None
+            if not (isinstance(now, np.ndarray) and np.array_equal(now, before)):
+                return Outcome(False, f"input {index + 1} was modified in place: it was {summarise(before)}, "
+                                      f"after the call it is {summarise(now) if now is not None else 'missing'}; "
+                                      "work on new arrays (x = x - y, not x -= y on np.asarray of the caller's array)")
+        return same_as_reference(case, got, expected, args)
 
     return judge
 
@@ -192,6 +215,14 @@ def describe_input(name: str, value) -> str:
     """How a case names one input for the student: its shape, or its value if a number."""
     value = np.asarray(value)
     return f"{name} of shape {value.shape}" if value.ndim else f"{name} = {value.item():.4g}"
+
+
+def softmax(z, axis: int = -1) -> np.ndarray:
+    """A stable softmax in float64 (the row maximum is subtracted first), for graders' judges
+    and hint detectors."""
+    z = np.asarray(z, dtype=np.float64)
+    z = np.exp(z - z.max(axis=axis, keepdims=True))
+    return z / z.sum(axis=axis, keepdims=True)
 
 
 def as_array(value) -> np.ndarray:

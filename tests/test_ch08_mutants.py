@@ -220,7 +220,7 @@ GS_MUTANTS = [
             g = torch.as_tensor(rng.gumbel(size=tuple(logits.shape)), dtype=logits.dtype)
             logits += g  # changes the caller's tensor (and fails if it requires grad)
             return torch.softmax(logits / temperature, dim=-1)
-        """, expect="logits changed during the call"),
+        """, expect="logits changed: it was"),
 ]
 
 GS_CORRECT = [

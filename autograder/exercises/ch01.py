@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks import (
-    as_array, close, describe_input, leaves_input_unchanged, matches_reference, result_is_detached,
+    as_array, close, describe_input, leaves_input_unchanged, matches_reference, result_is_detached, softmax,
 )
 from autograder.spec import Case, Chapter, Check, Exercise, Hint
 from autograder.fixtures import classification_data, log_prob_case, regression_data, untouched_theta_cases
@@ -121,12 +121,6 @@ def categorical_checks() -> list[Check]:
     ]
 
 
-def _softmax(logits, axis=-1):
-    z = np.asarray(logits, dtype=np.float64)
-    z = np.exp(z - z.max(axis=axis, keepdims=True))
-    return z / z.sum(axis=axis, keepdims=True)
-
-
 def _one_hot(a, logits):
     logits = np.asarray(logits, dtype=np.float64)
     return (np.asarray(a)[..., None] == np.arange(logits.shape[-1])).astype(np.float64)
@@ -139,11 +133,11 @@ CATEGORICAL_HINTS = [
     Hint("the sign is flipped: the score is one_hot(a) - softmax(logits), not softmax - one_hot",
          lambda args, got, exp: close(got, -as_array(exp))),
     Hint("the one-hot term is missing: d/dlogits of log softmax(logits)[a] is one_hot(a) - softmax(logits)",
-         lambda args, got, exp: close(got, -_softmax(args[1]) + 0 * as_array(exp))),
+         lambda args, got, exp: close(got, -softmax(args[1]) + 0 * as_array(exp))),
     Hint("the log-probabilities were subtracted; subtract the probabilities softmax(logits)",
-         lambda args, got, exp: close(got, _one_hot(*args) - np.log(_softmax(args[1])) + 0 * as_array(exp))),
+         lambda args, got, exp: close(got, _one_hot(*args) - np.log(softmax(args[1])) + 0 * as_array(exp))),
     Hint("the softmax is normalised over the wrong axis: sum over the last axis (the K categories)",
-         lambda args, got, exp: np.ndim(args[1]) > 1 and close(got, _one_hot(*args) - _softmax(args[1], axis=0) + 0 * as_array(exp))),
+         lambda args, got, exp: np.ndim(args[1]) > 1 and close(got, _one_hot(*args) - softmax(args[1], axis=0) + 0 * as_array(exp))),
 ]
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks import (as_array, bonferroni, close, describe_type, frequency_test,
-                               matches_reference, matches_reference_gradients)
+                               matches_reference, matches_reference_gradients, softmax)
 from autograder.spec import Case, Chapter, Check, Exercise, Hint, Outcome
 from autograder.wire import Rng, Tensor
 
@@ -33,13 +33,7 @@ from autograder.wire import Rng, Tensor
 SAMPLING_ALPHA = 1e-4
 
 
-def _softmax(theta, axis=-1):
-    z = np.asarray(theta, dtype=np.float64)
-    z = np.exp(z - z.max(axis=axis, keepdims=True))
-    return z / z.sum(axis=axis, keepdims=True)
-
-
-def _log_softmax(theta):
+def _logsoftmax(theta):
     z = np.asarray(theta, dtype=np.float64)
     z = z - z.max(axis=-1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
@@ -94,11 +88,11 @@ SOFTMAX_POLICY_HINTS = [
          and np.abs(np.asarray(args[0], float)).max() > 700),
     Hint("the softmax is normalised over the states (axis 0); each row theta[s] is one "
          "distribution over actions: normalise over the last axis",
-         lambda args, got, exp: close(got, _softmax(args[0], axis=0))),
+         lambda args, got, exp: close(got, softmax(args[0], axis=0))),
     Hint("the result is transposed: rows are states, shape (S, A)",
          lambda args, got, exp: close(got, as_array(exp).T)),
     Hint("these are log-probabilities (a log-softmax); the exercise asks for the probabilities",
-         lambda args, got, exp: close(got, _log_softmax(args[0]))),
+         lambda args, got, exp: close(got, _logsoftmax(args[0]))),
     Hint("the rows are not normalised: divide exp(theta[s] - max) by its sum over actions",
          lambda args, got, exp: close(got, np.exp(np.asarray(args[0], float)
                                                   - np.asarray(args[0], float).max(-1, keepdims=True)))
@@ -202,7 +196,7 @@ def _action_frequencies(case, got, expected, args) -> Outcome:
     if isinstance(parsed, Outcome):
         return parsed
     states, actions = parsed
-    pi = _softmax(args[0])
+    pi = softmax(args[0])
     S, A = pi.shape
     for s in range(S):
         counts = np.bincount(actions[states == s], minlength=A)
@@ -383,7 +377,7 @@ def _counts(args):
     theta = np.asarray(args[0], dtype=np.float64)
     counts = np.zeros(theta.shape)
     np.add.at(counts, (np.asarray(args[1], int), np.asarray(args[2], int)), 1.0)
-    return counts, counts.sum(axis=1, keepdims=True), _softmax(theta)
+    return counts, counts.sum(axis=1, keepdims=True), softmax(theta)
 
 
 def _score_variant(fn):
@@ -410,7 +404,7 @@ TRAJECTORY_SCORE_HINTS = [
     Hint("log-probabilities were subtracted; the score subtracts the probabilities "
          "softmax(theta[s])",
          lambda args, got, exp: close(got, _counts(args)[0] - _counts(args)[1]
-                                      * _log_softmax(args[0]))),
+                                      * _logsoftmax(args[0]))),
     Hint("the score is a sum over t, not a mean",
          _score_variant(lambda c, v, pi, T: (c - v * pi) / T)),
     Hint("the shape comes from theta (S, A), not from the largest state or action visited",
@@ -469,7 +463,7 @@ def _np_return(args, gamma=None, horizon=None, shift=0, reward_after=False, p_tr
     theta, P, R, mu0 = (np.asarray(a.detach().double().numpy()) for a in args[:4])
     gamma = args[4] if gamma is None else gamma
     horizon = args[5] if horizon is None else horizon
-    pi = _softmax(theta)
+    pi = softmax(theta)
     if p_transposed:
         P = np.transpose(P, (2, 1, 0))
     d, J = mu0, 0.0
@@ -590,7 +584,7 @@ def _estimate(args, weights="return", discount_shift=0, gamma=None, mean=True):
         w = rewards * disc
     else:  # "none": the mean score
         w = np.ones((n, T))
-    pi = _softmax(theta)
+    pi = softmax(theta)
     out = np.zeros(theta.shape)
     np.add.at(out, (states, actions), w)
     visits = np.zeros(theta.shape[0])

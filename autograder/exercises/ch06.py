@@ -14,19 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks import as_array, close, matches_reference
+from autograder.checks import as_array, close, matches_reference, softmax
 from autograder.spec import Case, Chapter, Check, Exercise, Hint
 from autograder.exercises.ch04 import LIST_BATCH, random_batch, tabular_batch_suites
 
 
 def _floats(v) -> np.ndarray:
     return np.asarray(v, dtype=np.float64)
-
-
-def _softmax(theta):
-    z = _floats(theta)
-    z = np.exp(z - z.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)
 
 
 def _overflowed(args, got) -> bool:
@@ -185,7 +179,7 @@ def _weighted_estimate(args, weights, mean=True):
     n = states.shape[0]
     counts = np.zeros(theta.shape)
     np.add.at(counts, (states, actions), weights)
-    out = counts - counts.sum(axis=1, keepdims=True) * _softmax(theta)
+    out = counts - counts.sum(axis=1, keepdims=True) * softmax(theta)
     return out / n if mean else out
 
 
