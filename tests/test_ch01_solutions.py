@@ -16,6 +16,7 @@ import scipy.stats
 import torch
 
 from autograder import fixtures
+from log_prob_models import fixture_inputs, sigmoid
 from solutions.ch01_log_derivative_trick import autograd_score, categorical_score, gaussian_score
 
 SEEDS = range(12)
@@ -269,10 +270,6 @@ def test_categorical_score_broadcasts_a_against_logits_rows():
 
 # --- 1.3 autograd_score -------------------------------------------------------------------------
 
-def _sigmoid(t):
-    return 1.0 / (1.0 + np.exp(-t))
-
-
 def _closed_form(fixture, theta, x):
     """Per-sample scores (N, d) of each fixture, derived by hand."""
     theta = np.asarray(theta, dtype=np.float64)
@@ -289,27 +286,8 @@ def _closed_form(fixture, theta, x):
     if fixture == "linear_gaussian":
         return (target - features @ theta)[:, None] * features
     if fixture == "logistic_bernoulli":
-        return (target - _sigmoid(features @ theta))[:, None] * features
+        return (target - sigmoid(features @ theta))[:, None] * features
     raise ValueError(fixture)
-
-
-def _fixture_inputs(fixture, rng, n):
-    if fixture == "gaussian_mu_log_sigma":
-        theta = np.array([rng.normal(), rng.uniform(-1, 1)])
-        return theta, rng.normal(theta[0], np.exp(theta[1]), n), torch.float64
-    if fixture == "categorical_logits":
-        theta = rng.normal(0, 2, 5)
-        return theta, rng.integers(0, 5, n), torch.int64
-    if fixture == "poisson_log_rate":
-        return np.array([rng.normal(0.5, 0.5)]), rng.poisson(2.0, n).astype(float), torch.float64
-    d = 3
-    features = rng.normal(size=(n, d))
-    theta = rng.normal(size=d)
-    if fixture == "linear_gaussian":
-        target = features @ theta + rng.normal(size=n)
-    else:
-        target = (rng.uniform(size=n) < _sigmoid(features @ theta)).astype(float)
-    return theta, np.column_stack([features, target]), torch.float64
 
 
 @pytest.mark.parametrize("n", [1, 9])
@@ -317,7 +295,7 @@ def _fixture_inputs(fixture, rng, n):
 @pytest.mark.parametrize("fixture", sorted(fixtures.FIXTURES))
 def test_autograd_score_matches_closed_forms(fixture, seed, n):
     rng = np.random.default_rng(700 + seed)
-    theta_np, x_np, x_dtype = _fixture_inputs(fixture, rng, n)
+    theta_np, x_np, x_dtype = fixture_inputs(fixture, rng, n)
     theta = torch.tensor(theta_np, dtype=torch.float64, requires_grad=True)
     x = torch.tensor(x_np, dtype=x_dtype)
     got = autograd_score(fixtures.get(fixture), theta, x)

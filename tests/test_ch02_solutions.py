@@ -19,6 +19,7 @@ import scipy.stats
 import torch
 
 from autograder import fixtures
+from log_prob_models import KNOWN_FIXTURES, fixture_inputs, sigmoid
 from solutions.ch02_score_identities import (
     categorical_fisher,
     empirical_fisher,
@@ -226,10 +227,6 @@ def test_categorical_fisher_by_monte_carlo():
 
 # --- 2.4 hessian_fisher -------------------------------------------------------------------------
 
-def _sigmoid(t):
-    return 1.0 / (1.0 + np.exp(-t))
-
-
 def _closed_form_fisher(fixture, theta, x):
     """Minus the mean Hessian of each fixture's log-density, derived by hand."""
     theta = np.asarray(theta, dtype=np.float64)
@@ -248,32 +245,9 @@ def _closed_form_fisher(fixture, theta, x):
     if fixture == "linear_gaussian":
         return features.T @ features / len(x)
     if fixture == "logistic_bernoulli":
-        p = _sigmoid(features @ theta)
+        p = sigmoid(features @ theta)
         return (features * (p * (1 - p))[:, None]).T @ features / len(x)
     raise ValueError(fixture)
-
-
-KNOWN_FIXTURES = ["gaussian_mu_log_sigma", "categorical_logits", "poisson_log_rate",
-                  "linear_gaussian", "logistic_bernoulli"]
-
-
-def _fixture_inputs(fixture, rng, n):
-    if fixture == "gaussian_mu_log_sigma":
-        theta = np.array([rng.normal(), rng.uniform(-1, 1)])
-        return theta, rng.normal(theta[0], np.exp(theta[1]), n), torch.float64
-    if fixture == "categorical_logits":
-        theta = rng.normal(0, 2, 5)
-        return theta, rng.integers(0, 5, n), torch.int64
-    if fixture == "poisson_log_rate":
-        return np.array([rng.normal(0.5, 0.5)]), rng.poisson(2.0, n).astype(float), torch.float64
-    d = 3
-    features = rng.normal(size=(n, d))
-    theta = rng.normal(size=d)
-    if fixture == "linear_gaussian":
-        target = features @ theta + rng.normal(size=n)
-    else:
-        target = (rng.uniform(size=n) < _sigmoid(features @ theta)).astype(float)
-    return theta, np.column_stack([features, target]), torch.float64
 
 
 @pytest.mark.parametrize("n", [1, 2, 25])
@@ -281,7 +255,7 @@ def _fixture_inputs(fixture, rng, n):
 @pytest.mark.parametrize("fixture", KNOWN_FIXTURES)
 def test_hessian_fisher_matches_closed_forms(fixture, seed, n):
     rng = np.random.default_rng(700 + seed)
-    theta_np, x_np, x_dtype = _fixture_inputs(fixture, rng, n)
+    theta_np, x_np, x_dtype = fixture_inputs(fixture, rng, n)
     theta = torch.tensor(theta_np, dtype=torch.float64, requires_grad=True)
     got = hessian_fisher(fixtures.get(fixture), theta, torch.tensor(x_np, dtype=x_dtype))
     d = theta_np.size
@@ -293,7 +267,7 @@ def test_hessian_fisher_matches_closed_forms(fixture, seed, n):
 @pytest.mark.parametrize("fixture", KNOWN_FIXTURES)
 def test_hessian_fisher_is_the_mean_of_per_sample_hessians_and_central_differences(fixture):
     rng = np.random.default_rng(800)
-    theta_np, x_np, x_dtype = _fixture_inputs(fixture, rng, 12)
+    theta_np, x_np, x_dtype = fixture_inputs(fixture, rng, 12)
     log_prob = fixtures.get(fixture)
     theta = torch.tensor(theta_np)
     x = torch.tensor(x_np, dtype=x_dtype)
@@ -389,7 +363,7 @@ def test_information_equality_logistic_regression():
     n, d = 20_000, 3
     features = rng.normal(size=(n, d))
     theta_np = np.array([0.5, -1.0, 0.3])
-    p = _sigmoid(features @ theta_np)
+    p = sigmoid(features @ theta_np)
     labels = (rng.uniform(size=n) < p).astype(float)
     x = torch.tensor(np.column_stack([features, labels]))
     theta = torch.tensor(theta_np)
