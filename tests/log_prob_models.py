@@ -1,5 +1,6 @@
-"""Inputs for the log-density fixtures of ``autograder/fixtures.py`` (the models exercises 1.3
-and 2.4 differentiate), shared by the chapter 1 and chapter 2 solution tests."""
+"""What the chapter 1 and chapter 2 solution tests share about the log-density fixtures of
+``autograder/fixtures.py`` (the models exercises 1.3 and 2.4 differentiate): their inputs,
+and the check that theta is left alone."""
 from __future__ import annotations
 
 import numpy as np
@@ -31,3 +32,27 @@ def fixture_inputs(fixture, rng, n):
     else:
         target = (rng.uniform(size=n) < sigmoid(features @ theta)).astype(float)
     return theta, np.column_stack([features, target]), torch.float64
+
+
+THETA_PRESETS = ["grad-None", "grad-preset", "no-requires-grad"]
+
+
+def assert_theta_left_alone(fn, preset):
+    """``fn(log_prob, theta, x)`` (exercises 1.3 and 2.4) leaves theta's values, .grad and
+    requires_grad as they were, and returns a detached tensor."""
+    from autograder import fixtures
+
+    rng = np.random.default_rng(900)
+    theta = torch.tensor([0.2, -0.1], dtype=torch.float64, requires_grad=preset != "no-requires-grad")
+    if preset == "grad-preset":
+        theta.grad = torch.tensor([0.5, -0.5], dtype=torch.float64)
+    before = theta.detach().clone()
+    got = fn(fixtures.gaussian_mu_log_sigma, theta, torch.tensor(rng.normal(size=6)))
+    assert torch.equal(theta.detach(), before)
+    assert theta.requires_grad == (preset != "no-requires-grad")
+    if preset == "grad-preset":
+        assert torch.equal(theta.grad, torch.tensor([0.5, -0.5], dtype=torch.float64))
+    else:
+        assert theta.grad is None
+    assert not got.requires_grad and got.grad_fn is None
+    assert theta.is_leaf

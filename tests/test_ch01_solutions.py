@@ -16,7 +16,7 @@ import scipy.stats
 import torch
 
 from autograder import fixtures
-from log_prob_models import fixture_inputs, sigmoid
+from log_prob_models import THETA_PRESETS, assert_theta_left_alone, fixture_inputs, sigmoid
 from solutions.ch01_log_derivative_trick import autograd_score, categorical_score, gaussian_score
 
 SEEDS = range(12)
@@ -323,23 +323,9 @@ def test_autograd_score_chain_rule_with_gaussian_score():
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("preset", ["grad-None", "grad-preset", "no-requires-grad"])
+@pytest.mark.parametrize("preset", THETA_PRESETS)
 def test_autograd_score_leaves_theta_alone_and_detaches(preset):
-    rng = np.random.default_rng(900)
-    theta = torch.tensor([0.2, -0.1], dtype=torch.float64, requires_grad=preset != "no-requires-grad")
-    if preset == "grad-preset":
-        theta.grad = torch.tensor([0.5, -0.5], dtype=torch.float64)
-    before = theta.detach().clone()
-    x = torch.tensor(rng.normal(size=6))
-    got = autograd_score(fixtures.gaussian_mu_log_sigma, theta, x)
-    assert torch.equal(theta.detach(), before)
-    assert theta.requires_grad == (preset != "no-requires-grad")
-    if preset == "grad-preset":
-        assert torch.equal(theta.grad, torch.tensor([0.5, -0.5], dtype=torch.float64))
-    else:
-        assert theta.grad is None
-    assert not got.requires_grad and got.grad_fn is None
-    assert theta.is_leaf
+    assert_theta_left_alone(autograd_score, preset)
 
 
 def test_autograd_score_keeps_float32():

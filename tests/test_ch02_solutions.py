@@ -19,7 +19,7 @@ import scipy.stats
 import torch
 
 from autograder import fixtures
-from log_prob_models import KNOWN_FIXTURES, fixture_inputs, sigmoid
+from log_prob_models import KNOWN_FIXTURES, THETA_PRESETS, assert_theta_left_alone, fixture_inputs, sigmoid
 from solutions.ch02_score_identities import (
     categorical_fisher,
     empirical_fisher,
@@ -291,22 +291,9 @@ def test_hessian_fisher_is_the_mean_of_per_sample_hessians_and_central_differenc
     np.testing.assert_allclose(got, -fd, rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("preset", ["grad-None", "grad-preset", "no-requires-grad"])
+@pytest.mark.parametrize("preset", THETA_PRESETS)
 def test_hessian_fisher_leaves_theta_alone_and_detaches(preset):
-    rng = np.random.default_rng(900)
-    theta = torch.tensor([0.2, -0.1], dtype=torch.float64, requires_grad=preset != "no-requires-grad")
-    if preset == "grad-preset":
-        theta.grad = torch.tensor([0.5, -0.5], dtype=torch.float64)
-    before = theta.detach().clone()
-    got = hessian_fisher(fixtures.gaussian_mu_log_sigma, theta, torch.tensor(rng.normal(size=6)))
-    assert torch.equal(theta.detach(), before)
-    assert theta.requires_grad == (preset != "no-requires-grad")
-    if preset == "grad-preset":
-        assert torch.equal(theta.grad, torch.tensor([0.5, -0.5], dtype=torch.float64))
-    else:
-        assert theta.grad is None
-    assert not got.requires_grad and got.grad_fn is None
-    assert theta.is_leaf
+    assert_theta_left_alone(hessian_fisher, preset)
 
 
 def test_hessian_fisher_keeps_float32():
