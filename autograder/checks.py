@@ -109,13 +109,19 @@ def matches_reference(rtol: float = RTOL, atol: float = ATOL, dtype: str | None 
     return judge
 
 
-def matches_reference_gradients(rtol: float = 1e-6, atol: float = 1e-9):
+def matches_reference_gradients(rtol: float = 1e-6, atol: float = 1e-9, names: tuple[str, ...] = (),
+                                constants: tuple[int, ...] = ()):
     """A judge for ``Case(op="backward")``: the output and the gradients of ``sum(output)``
     with respect to each tensor input that requires grad both equal the reference's.
 
     This is the torch gradient check: it catches outputs that are right in value but not
     differentiable (``.detach()``, ``.item()``, NumPy round trips) or differentiable wrongly.
+    ``names`` name the inputs in messages (else "input 1", ...); the inputs at the indices in
+    ``constants`` must receive no gradient at all (e.g. a surrogate loss's weights).
     """
+    def name(index: int) -> str:
+        return names[index] if index < len(names) else f"input {index + 1}"
+
     def judge(case, got, expected, args) -> Outcome:
         value, grads = got.value if isinstance(got.value, tuple) and len(got.value) == 2 else (got.value, None)
         want_value, want_grads = expected
@@ -123,16 +129,24 @@ def matches_reference_gradients(rtol: float = 1e-6, atol: float = 1e-9):
         if not outcome.passed:
             return outcome
         if not isinstance(grads, list) or len(grads) != len(want_grads):
-            return Outcome(False, "the gradient could not be computed from the returned tensor")
+            return Outcome(False, "the gradient could not be computed from the returned tensor (did "
+                                  "the function change requires_grad of its inputs?)")
         for index, (grad, want) in enumerate(zip(grads, want_grads)):
+            if index in constants:
+                if grad is not None and np.any(as_array(grad) != 0):
+                    first = as_array(grad).reshape(-1)[0]
+                    return Outcome(False, f"a gradient reaches {name(index)} (d output / d {name(index)}[0] = "
+                                          f"{first:.4g}): it is a constant here, never differentiated; "
+                                          f"use {name(index)}.detach()")
+                continue
             if want is None:
                 continue
             if grad is None:
-                return Outcome(False, f"no gradient reaches input {index + 1}: the result is cut off from "
+                return Outcome(False, f"no gradient reaches {name(index)}: the result is cut off from "
                                       "the autograd graph (.detach(), .item(), NumPy or a new tensor?)")
             outcome = compare_values(grad, want, rtol=rtol, atol=atol)
             if not outcome.passed:
-                return Outcome(False, f"gradient with respect to input {index + 1}: {outcome.message}")
+                return Outcome(False, f"gradient with respect to {name(index)}: {outcome.message}")
         return Outcome(True)
 
     return judge

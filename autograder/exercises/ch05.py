@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks import as_array, close, compare_values, describe_type, matches_reference
+from autograder.checks import (as_array, close, compare_values, describe_type, matches_reference,
+                               matches_reference_gradients)
 from autograder.spec import Case, Chapter, Check, Exercise, Hint, Outcome
 from autograder.wire import Tensor, TensorData
 
@@ -179,29 +180,7 @@ def _surrogate_case(rng, T, *, dtype="float64", weights_grad=True, scale=20.0, n
 
 def _surrogate_judge(rtol: float = 1e-6, atol: float = 1e-9):
     """The value and d loss / d log_probs equal the reference's; nothing reaches weights."""
-    def judge(case, got, expected, args) -> Outcome:
-        value, grads = got.value if isinstance(got.value, tuple) and len(got.value) == 2 else (got.value, None)
-        want_value, want_grads = expected
-        outcome = compare_values(value, want_value, rtol=rtol, atol=atol)
-        if not outcome.passed:
-            return outcome
-        if not isinstance(grads, list) or len(grads) != len(want_grads):
-            return Outcome(False, "the gradient could not be computed from the returned tensor (did "
-                                  "the function change requires_grad of its inputs?)")
-        if grads[0] is None:
-            return Outcome(False, "no gradient reaches log_probs: the loss is cut off from the autograd "
-                                  "graph (.item(), .detach(), NumPy or torch.tensor(...) of a value?)")
-        outcome = compare_values(grads[0], want_grads[0], rtol=rtol, atol=atol)
-        if not outcome.passed:
-            return Outcome(False, f"gradient with respect to log_probs: {outcome.message}")
-        if len(grads) > 1 and grads[1] is not None and np.any(as_array(grads[1]) != 0):
-            g = as_array(grads[1]).reshape(-1)
-            return Outcome(False, f"a gradient reaches weights (d loss / d weights[0] = {g[0]:.4g}): the "
-                                  "weights are constants of the surrogate, never differentiated; use "
-                                  "weights.detach()")
-        return Outcome(True)
-
-    return judge
+    return matches_reference_gradients(rtol, atol, names=("log_probs", "weights"), constants=(1,))
 
 
 def _unchanged_judge(rtol: float = 1e-6, atol: float = 1e-9):
